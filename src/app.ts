@@ -1,0 +1,62 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { randomUUID } from 'node:crypto'
+import type { Config } from './config.js'
+import { loggerOptions } from './logger.js'
+import { ValidationFailed } from './errors/gateway-errors.js'
+import { toFieldErrors } from './errors/validation-detail.js'
+import { ErrorSchema } from './schemas/errors.js'
+import errorHandler from './plugins/app/error-handler.js'
+import jsonBody from './plugins/app/json-body.js'
+import upstream from './plugins/app/upstream.js'
+import admission from './plugins/app/admission.js'
+import swagger from './plugins/external/swagger.js'
+import cors from './plugins/external/cors.js'
+import healthRoutes from './routes/health.js'
+import queueRoutes from './routes/queue/index.js'
+
+export interface BuildOptions {
+  /** Overrides the logger (tests pass `false` or a stream-backed pino config). */
+  logger?: FastifyServerOptions['logger']
+}
+
+const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Builds the whole gateway from a validated config. Tests and production build this same app. */
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config),
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    bodyLimit: config.bodyLimit,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id']
+      return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    ajv: {
+      customOptions: {
+        // Unknown fields are refused, not silently dropped; types are never coerced.
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: true,
+        allErrors: true,
+        verbose: true
+      }
+    },
+    schemaErrorFormatter: (errors, context) => ValidationFailed(toFieldErrors(errors, context))
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addSchema(ErrorSchema)
+  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+
+  await app.register(errorHandler)
+  await app.register(jsonBody)
+  await app.register(cors, { origins: config.corsOrigins })
+  await app.register(swagger)
+  await app.register(upstream, { config })
+  await app.register(admission, { config })
+  await app.register(healthRoutes)
+  await app.register(queueRoutes, { config })
+
+  return app
+}

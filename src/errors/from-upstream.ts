@@ -1,0 +1,61 @@
+import { UpstreamError as FalFailure, UpstreamHttpError } from '../upstream/upstream-errors.js'
+import {
+  AlreadyCompleted,
+  GatewayMisconfigured,
+  RequestNotFound,
+  RequestNotReady,
+  UpstreamBusy,
+  UpstreamError,
+  UpstreamMalformed,
+  UpstreamRejected,
+  UpstreamTimeout,
+  UpstreamUnreachable,
+  ValidationFailed,
+  type FieldError
+} from './gateway-errors.js'
+
+const DEFAULT_BUSY_RETRY_SECONDS = 5
+const MAX_PASSED_MESSAGE = 300
+
+/**
+ * What the client learns of a failed call to fal: fal's 4xx keep their meaning, everything else
+ * becomes a generic gateway error. fal's own 5xx bodies never reach the client.
+ */
+export function fromUpstream (error: FalFailure): Error {
+  if (!(error instanceof UpstreamHttpError)) {
+    if (error.kind === 'timeout') return new UpstreamTimeout()
+    if (error.kind === 'malformed') return new UpstreamMalformed()
+    return new UpstreamUnreachable()
+  }
+  const { status, body } = error
+  if (status === 401 || status === 403) return new GatewayMisconfigured()
+  if (status === 429) return UpstreamBusy(error.retryAfterSeconds ?? DEFAULT_BUSY_RETRY_SECONDS)
+  if (status >= 500) return new UpstreamError()
+  const cancelStatus = fieldOf(body, 'status')
+  if (cancelStatus === 'ALREADY_COMPLETED') return new AlreadyCompleted()
+  if (status === 404) return new RequestNotFound()
+  if (status === 422) return ValidationFailed(fieldErrorsOf(body))
+  const detail = fieldOf(body, 'detail')
+  if (status === 400 && typeof detail === 'string' && /in progress|not completed|in queue/i.test(detail)) {
+    return new RequestNotReady()
+  }
+  const rejected = new UpstreamRejected(typeof detail === 'string' ? detail.slice(0, MAX_PASSED_MESSAGE) : `status ${status}`)
+  Object.assign(rejected, { statusCode: status })
+  return rejected
+}
+
+function fieldOf (body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined
+}
+
+/** Keeps only the documented fields of fal's 422 detail list. */
+function fieldErrorsOf (body: unknown): FieldError[] {
+  const detail = fieldOf(body, 'detail')
+  if (typeof detail === 'string') return [{ loc: ['body'], msg: detail.slice(0, MAX_PASSED_MESSAGE), type: 'value_error' }]
+  if (!Array.isArray(detail)) return [{ loc: ['body'], msg: 'fal refused the input', type: 'value_error' }]
+  return detail.map(item => ({
+    loc: Array.isArray(fieldOf(item, 'loc')) ? (fieldOf(item, 'loc') as Array<string | number>).map(part => typeof part === 'number' ? part : String(part)) : ['body'],
+    msg: String(fieldOf(item, 'msg') ?? 'invalid value').slice(0, MAX_PASSED_MESSAGE),
+    type: String(fieldOf(item, 'type') ?? 'value_error')
+  }))
+}

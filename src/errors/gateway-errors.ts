@@ -1,0 +1,63 @@
+import createError, { type FastifyErrorConstructor } from '@fastify/error'
+
+/**
+ * Every error the gateway answers with, each with a stable `code` that clients can switch on.
+ * The HTTP body is always `{ statusCode, code, error, message }` (plus `detail` for validation).
+ */
+
+/** One field error, in the shape fal (FastAPI) uses so `@fal-ai/client` raises ValidationError. */
+export interface FieldError {
+  loc: Array<string | number>
+  msg: string
+  type: string
+}
+
+type ErrorWithExtras = InstanceType<FastifyErrorConstructor> & {
+  detail?: FieldError[]
+  retryAfterSeconds?: number
+}
+
+function withExtras<Args extends unknown[]> (
+  Base: FastifyErrorConstructor,
+  extras: (...args: Args) => { detail?: FieldError[], retryAfterSeconds?: number, messageArgs?: unknown[] }
+) {
+  return function build (...args: Args): ErrorWithExtras {
+    const { messageArgs = [], ...rest } = extras(...args)
+    return Object.assign(new Base(...messageArgs), rest)
+  }
+}
+
+export const ValidationFailed = withExtras(
+  createError('VALIDATION_FAILED', 'Invalid input: %s', 422),
+  (detail: FieldError[]) => ({ detail, messageArgs: [detail.map(field => `${field.loc.slice(1).join('.') || field.loc[0]}: ${field.msg}`).join('; ')] })
+)
+
+export const ModelNotFound = createError('MODEL_NOT_FOUND', "Model '%s' is not served by this gateway", 404)
+export const RequestNotFound = createError('REQUEST_NOT_FOUND', 'No request with this id was found', 404)
+export const RouteNotFound = createError('ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
+export const AlreadyCompleted = createError('ALREADY_COMPLETED', 'The request has already completed and cannot be cancelled', 400)
+export const RequestNotReady = createError('REQUEST_NOT_READY', 'The request has not completed yet: poll its status first', 400)
+export const WebhookNotAllowed = createError('WEBHOOK_NOT_ALLOWED', "Webhook host '%s' is not on this gateway's allowlist", 400)
+export const InvalidJson = createError('INVALID_JSON', 'The request body is not valid JSON', 400)
+export const BadRequest = createError('BAD_REQUEST', '%s', 400)
+export const UnsupportedMediaType = createError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json', 415)
+export const BodyTooLarge = createError('BODY_TOO_LARGE', 'The request body is larger than the %s bytes this gateway accepts', 413)
+export const TargetNotAllowed = createError('TARGET_NOT_ALLOWED', '%s', 403)
+export const UpstreamRejected = createError('UPSTREAM_REJECTED', 'fal refused the request: %s', 400)
+
+export const RateLimited = withExtras(
+  createError('RATE_LIMITED', 'Too many %s requests: retry in %s seconds', 429),
+  (bucket: string, retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [bucket, retryAfterSeconds] })
+)
+
+export const UpstreamBusy = withExtras(
+  createError('UPSTREAM_BUSY', 'fal is rate limiting this gateway: retry in %s seconds', 503),
+  (retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [retryAfterSeconds] })
+)
+
+export const UpstreamError = createError('UPSTREAM_ERROR', 'fal failed to handle the request', 502)
+export const UpstreamUnreachable = createError('UPSTREAM_UNREACHABLE', 'fal could not be reached', 502)
+export const UpstreamMalformed = createError('UPSTREAM_MALFORMED', 'fal answered with an unreadable response', 502)
+export const UpstreamTimeout = createError('UPSTREAM_TIMEOUT', 'fal did not answer in time', 504)
+export const GatewayMisconfigured = createError('GATEWAY_MISCONFIGURED', 'The gateway is misconfigured; its operator has been alerted', 502)
+export const InternalError = createError('INTERNAL_ERROR', 'Something went wrong in the gateway', 500)

@@ -1,0 +1,23 @@
+/** What a client asks the gateway to do with fal, whichever route it came through. */
+export type Operation = 'submit' | 'status' | 'stream' | 'result' | 'cancel' | 'upload'
+
+/** The rate-limit budget an operation draws from. */
+export type Budget = 'submit' | 'poll' | 'upload'
+
+const BUDGET: Record<Operation, Budget> = {
+  submit: 'submit',
+  status: 'poll',
+  stream: 'poll',
+  result: 'poll',
+  cancel: 'poll',
+  upload: 'upload'
+}
+
+export function budgetOf (operation: Operation): Budget {
+  return BUDGET[operation]
+}
+
+/** Operations on an existing request, which only the client that submitted it may touch. */
+export function isRequestScoped (operation: Operation): boolean {
+  return operation === 'status' || operation === 'stream' || operation === 'result' || operation === 'cancel'
+}

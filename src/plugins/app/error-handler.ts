@@ -1,0 +1,69 @@
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import { UpstreamError as FalFailure } from '../../upstream/upstream-errors.js'
+import { fromUpstream } from '../../errors/from-upstream.js'
+import {
+  BadRequest,
+  BodyTooLarge,
+  InternalError,
+  InvalidJson,
+  RouteNotFound,
+  UnsupportedMediaType,
+  type FieldError
+} from '../../errors/gateway-errors.js'
+
+interface GatewayErrorShape {
+  statusCode?: number
+  code?: string
+  message: string
+  detail?: FieldError[]
+  retryAfterSeconds?: number
+}
+
+/** Fastify's own client errors, renamed to the gateway's stable codes. */
+function fromFastify (error: FastifyError): GatewayErrorShape {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLarge(error.message.match(/\d+/)?.[0] ?? 'allowed')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaType()
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new InvalidJson()
+  }
+  if (error instanceof SyntaxError) return new InvalidJson()
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && !error.code?.startsWith('FST_')) return error
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new BadRequest(error.message)
+  return error
+}
+
+/**
+ * The one place errors become responses: `{ statusCode, code, error, message }` (and fal's
+ * `detail` list for validation). A 5xx body never carries a stack, a host name or the key.
+ */
+export default fp(async function errorHandler (fastify) {
+  fastify.setErrorHandler(function handle (rawError: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    const error: GatewayErrorShape = rawError instanceof FalFailure ? fromUpstream(rawError) : fromFastify(rawError)
+    let statusCode = error.statusCode ?? 500
+    let body: GatewayErrorShape = error
+    if (statusCode >= 500 && error.code === undefined) {
+      request.log.error({ err: rawError }, 'unhandled error')
+      body = new InternalError()
+      statusCode = 500
+    } else if (error.code === 'GATEWAY_MISCONFIGURED') {
+      request.log.error({ err: rawError }, 'fal refused the gateway\'s credentials: check FAL_KEY')
+    } else if (statusCode >= 500) {
+      request.log.warn({ err: rawError, code: error.code }, 'upstream or dependency failure')
+    }
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
+    reply.code(statusCode).send({
+      statusCode,
+      code: body.code ?? 'ERROR',
+      error: STATUS_CODES[statusCode] ?? 'Error',
+      message: body.message,
+      ...(body.detail === undefined ? {} : { detail: body.detail })
+    })
+  })
+
+  fastify.setNotFoundHandler(function notFound (request, reply) {
+    reply.send(new RouteNotFound(request.method, request.url.split('?')[0]?.slice(0, 200)))
+  })
+}, { name: 'error-handler' })

@@ -1,0 +1,26 @@
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+
+/** OpenAPI document generated from the routes' TypeBox schemas; UI at /docs, JSON at /openapi.json. */
+export default fp(async function openApi (fastify) {
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'fal-gateway',
+        description: 'Typed queue API for the fal models this gateway serves. Same URLs as https://queue.fal.run, under /queue, without a key.',
+        version: '0.1.0'
+      },
+      tags: [
+        { name: 'queue', description: "fal's queue API for the served models" },
+        { name: 'operations', description: 'Health and readiness' }
+      ]
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? json.title ?? `def-${index}`)
+    }
+  })
+  await fastify.register(swaggerUi, { routePrefix: '/docs' })
+  fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
+}, { name: 'swagger' })

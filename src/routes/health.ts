@@ -1,0 +1,26 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** False once shutdown has begun, so load balancers stop sending traffic. */
+    readiness: { ready: boolean }
+  }
+}
+
+const ProbeSchema = Type.Object({ status: Type.String() })
+
+/** Liveness (the process answers) and readiness (it should get traffic). */
+const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.decorate('readiness', { ready: true })
+  const schema = { tags: ['operations'], response: { 200: ProbeSchema, 503: ProbeSchema } }
+
+  fastify.get('/healthz', { schema, logLevel: 'warn' }, async () => ({ status: 'ok' }))
+
+  fastify.get('/readyz', { schema, logLevel: 'warn' }, async (_request, reply) => {
+    if (!fastify.readiness.ready) return reply.code(503).send({ status: 'shutting down' })
+    return { status: 'ready' }
+  })
+}
+
+export default healthRoutes

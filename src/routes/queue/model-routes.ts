@@ -1,0 +1,100 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../config.js'
+import type { FalModel } from '../../models/index.js'
+import { errorResponses } from '../../schemas/errors.js'
+import {
+  CancelResponseSchema,
+  QueueStatusSchema,
+  type QueueStatus,
+  RequestIdParamsSchema,
+  StatusQuerySchema,
+  SubmitQuerySchema
+} from '../../schemas/queue.js'
+import { abortWhenClientLeaves } from '../../http/client-abort.js'
+import { publicBase, queueUrls } from '../../http/public-url.js'
+import { createWebhookCheck } from '../../http/webhook-allowlist.js'
+import { falHeadersOf } from '../../http/fal-headers.js'
+
+/** The typed queue routes of one model: submit, status, result, cancel. */
+const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }> = async (fastify, { model, config }) => {
+  const { client, reader } = fastify.upstream
+  const checkWebhook = createWebhookCheck(config.webhookHosts)
+  const base = `/queue/${model.id}`
+  const requestBase = `${base}/requests/:requestId`
+  const tags = ['queue']
+
+  fastify.post(base, {
+    schema: {
+      tags,
+      summary: `Submit a ${model.title} job`,
+      body: model.input,
+      querystring: SubmitQuerySchema,
+      response: { 202: QueueStatusSchema, ...errorResponses(400, 404, 413, 415, 422, 429, 502, 503, 504) }
+    },
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit') }
+  }, async (request, reply) => {
+    const webhookUrl = request.query.fal_webhook === undefined ? undefined : checkWebhook(request.query.fal_webhook)
+    const submitted = await client.submit(model.id, {
+      input: request.body as Record<string, unknown>,
+      webhookUrl,
+      headers: falHeadersOf(request.headers),
+      signal: abortWhenClientLeaves(reply)
+    })
+    request.log.info({ falRequestId: submitted.request_id, model: model.id }, 'submitted to fal')
+    return reply.code(202).send({
+      request_id: submitted.request_id,
+      status: submitted.status,
+      queue_position: submitted.queue_position,
+      ...queueUrls(publicBase(request, config.publicUrl), model.id, submitted.request_id)
+    })
+  })
+
+  fastify.get(`${requestBase}/status`, {
+    schema: {
+      tags,
+      summary: `Status of a ${model.title} job`,
+      params: RequestIdParamsSchema,
+      querystring: StatusQuerySchema,
+      response: { 200: QueueStatusSchema, 202: QueueStatusSchema, ...errorResponses(404, 422, 429, 502, 503, 504) }
+    },
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'status') }
+  }, async (request, reply) => {
+    const { requestId } = request.params
+    const logs = request.query.logs === '1' || request.query.logs === 'true'
+    const upstream = await reader.status(model.id, requestId, logs, abortWhenClientLeaves(reply))
+    const status = upstream.body as QueueStatus
+    return reply.code(upstream.statusCode === 200 ? 200 : 202).send({
+      ...status,
+      request_id: requestId,
+      ...queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
+    })
+  })
+
+  fastify.get(requestBase, {
+    schema: {
+      tags,
+      summary: `Result of a completed ${model.title} job`,
+      params: RequestIdParamsSchema,
+      response: { 200: model.output, ...errorResponses(400, 404, 422, 429, 502, 503, 504) }
+    },
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'result') }
+  }, async (request, reply) => {
+    const upstream = await reader.result(model.id, request.params.requestId, abortWhenClientLeaves(reply))
+    return reply.header('x-fal-request-id', request.params.requestId).send(upstream.body as Record<string, unknown>)
+  })
+
+  fastify.put(`${requestBase}/cancel`, {
+    schema: {
+      tags,
+      summary: `Cancel a ${model.title} job`,
+      params: RequestIdParamsSchema,
+      response: { 202: CancelResponseSchema, ...errorResponses(400, 404, 422, 429, 502, 503, 504) }
+    },
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'cancel') }
+  }, async (request, reply) => {
+    await client.cancel(model.id, request.params.requestId, abortWhenClientLeaves(reply))
+    return reply.code(202).send({ status: 'CANCELLATION_REQUESTED' })
+  })
+}
+
+export default modelRoutes

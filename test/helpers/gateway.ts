@@ -1,0 +1,92 @@
+import { Writable } from 'node:stream'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { loggerOptions } from '../../src/logger.js'
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.js'
+
+/** The fal key every gateway test runs with; no log line or response may ever contain it. */
+export const FAL_KEY = 'gw-test-key-id:gw-test-key-secret-5f1c'
+
+export interface TestGateway {
+  app: FastifyInstance
+  config: Config
+  url: string
+  emulator: Emulator
+  emulatorUrl: string
+  /** Every log line the gateway wrote. */
+  logs: string[]
+  /** fetch against the gateway that records each response for the key-leak check. */
+  request: (path: string, init?: RequestInit) => Promise<TestResponse>
+}
+
+export interface TestResponse {
+  status: number
+  headers: Headers
+  text: string
+  json: <T = any>() => T
+}
+
+export interface GatewayOptions {
+  env?: Record<string, string>
+  emulator?: Partial<EmulatorOptions>
+}
+
+/**
+ * A real gateway on port 0 in front of a real emulator on port 0, both closed in teardown.
+ * At teardown it also asserts that the fal key appeared in no log line and no response.
+ */
+export async function startGateway (t: Test, options: GatewayOptions = {}): Promise<TestGateway> {
+  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 60, processingMs: 120, ...options.emulator })
+  const emulatorUrl = await emulator.listen()
+
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    FAL_KEY,
+    FAL_QUEUE_URL: emulatorUrl,
+    FAL_REST_URL: emulatorUrl,
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    ...options.env
+  })
+  const logs: string[] = []
+  const stream = new Writable({
+    write (chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(line => line.length > 0))
+      done()
+    }
+  })
+  const app = await buildApp(config, { logger: { ...(loggerOptions(config) as object), stream } })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+
+  const seen: string[] = []
+  const request = async (path: string, init?: RequestInit): Promise<TestResponse> => {
+    const response = await fetch(url + path, init)
+    const text = await response.text()
+    seen.push(text, JSON.stringify([...response.headers]))
+    return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) }
+  }
+
+  t.teardown(async () => {
+    await app.close()
+    await emulator.close()
+    assertNoKey(t, [...logs, ...seen])
+  })
+  return { app, config, url, emulator, emulatorUrl, logs, request }
+}
+
+/** The bar's item 5: the key (or its secret half) is nowhere in what the gateway emitted. */
+export function assertNoKey (t: Test, texts: string[]): void {
+  const secret = FAL_KEY.split(':')[1] as string
+  const leaks = texts.filter(text => text.includes(FAL_KEY) || text.includes(secret))
+  t.same(leaks, [], 'the fal key appears in no log line or response')
+}
+
+export const json = (body: unknown, method = 'POST'): RequestInit => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body)
+})
