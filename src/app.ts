@@ -14,6 +14,7 @@ import swagger from './plugins/external/swagger.js'
 import cors from './plugins/external/cors.js'
 import healthRoutes from './routes/health.js'
 import queueRoutes from './routes/queue/index.js'
+import proxyRoutes from './routes/proxy.js'
 
 export interface BuildOptions {
   /** Overrides the logger (tests pass `false` or a stream-backed pino config). */
@@ -57,6 +58,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(admission, { config })
   await app.register(healthRoutes)
   await app.register(queueRoutes, { config })
+  await app.register(proxyRoutes, { config })
 
   return app
 }

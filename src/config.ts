@@ -27,6 +27,7 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_UPLOAD_MAX: Type.Integer({ minimum: 0, default: 20 }),
   RATE_LIMIT_UPLOAD_WINDOW: Type.Integer({ minimum: 1, default: 60_000 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000 }),
+  STREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 15 * 60_000 }),
   DEMO_ENABLED: Type.Optional(Type.Boolean())
 })
 type Env = Static<typeof EnvSchema>
@@ -51,6 +52,8 @@ export interface Config {
     upload: RateLimit
   }
   upstreamTimeoutMs: number
+  /** Longest a status stream may stay open; fal ends it when the job completes. */
+  streamTimeoutMs: number
   demoEnabled: boolean
 }
 
@@ -109,6 +112,7 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       upload: { max: valid.RATE_LIMIT_UPLOAD_MAX, windowMs: valid.RATE_LIMIT_UPLOAD_WINDOW }
     },
     upstreamTimeoutMs: valid.UPSTREAM_TIMEOUT_MS,
+    streamTimeoutMs: valid.STREAM_TIMEOUT_MS,
     demoEnabled: valid.DEMO_ENABLED ?? valid.NODE_ENV === 'development'
   }
 }

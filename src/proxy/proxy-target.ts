@@ -1,0 +1,86 @@
+import { findModel } from '../models/index.js'
+import { FAL_QUEUE_HOST, FAL_REST_HOST } from '../upstream/fal-endpoints.js'
+import type { Operation } from '../gateway/operation.js'
+
+/** What an allowed `x-fal-target-url` asks for. */
+export interface ProxyTarget {
+  operation: Operation
+  host: 'queue' | 'rest'
+  /** Path and query on that host, as fal would receive them. */
+  pathAndQuery: string
+  appId?: string
+  requestId?: string
+  /** The `fal_webhook` of a submit, still to be checked against the webhook allowlist. */
+  webhook?: string
+}
+
+export type TargetVerdict = { ok: true, target: ProxyTarget } | { ok: false, reason: string }
+
+const MAX_TARGET_LENGTH = 2048
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+const APP_ID = '([a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9.-]*)'
+const QUEUE_PATH = new RegExp(`^/${APP_ID}(?:/requests/(${UUID})(/status(?:/stream)?|/cancel)?)?$`)
+
+const refuse = (reason: string): TargetVerdict => ({ ok: false, reason })
+
+/**
+ * Decides whether the proxy may call a target, from an allowlist rather than a blocklist: the
+ * queue calls of the served models on fal's queue host, and storage upload initiation on fal's
+ * REST host, over https, spelled canonically. Anything else is refused before any upstream call.
+ *
+ * Requiring the canonical spelling (the URL parser's own output) is what closes the tricks: a
+ * target with dot segments, encoded slashes or dots, backslashes, user-info, an explicit port, a
+ * fragment or odd casing parses to a different string and is refused, instead of being
+ * normalised into something that might resolve elsewhere.
+ */
+export function resolveProxyTarget (raw: string | string[] | undefined, method: string): TargetVerdict {
+  if (typeof raw !== 'string' || raw.length === 0) return refuse('The x-fal-target-url header is missing')
+  if (raw.length > MAX_TARGET_LENGTH) return refuse('The x-fal-target-url header is too long')
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return refuse('The x-fal-target-url header is not a URL')
+  }
+  if (url.href !== raw || url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.port !== '' || url.hash !== '') {
+    return refuse('The target must be a plain https URL on fal\'s hosts')
+  }
+  if (/%|\\|\/\.\.?(\/|$)|\/\//.test(url.pathname)) return refuse('The target path is not in canonical form')
+  if (url.hostname === FAL_REST_HOST) return restTarget(url, method)
+  if (url.hostname === FAL_QUEUE_HOST) return queueTarget(url, method)
+  return refuse('The target host is not one this gateway forwards to')
+}
+
+function queueTarget (url: URL, method: string): TargetVerdict {
+  const match = QUEUE_PATH.exec(url.pathname)
+  if (match === null) return refuse('The target is not a queue call this gateway forwards')
+  const [, appId = '', requestId, action] = match
+  if (findModel(appId) === undefined) return refuse(`Model '${appId}' is not served by this gateway`)
+  const params = [...url.searchParams.keys()]
+  const target = { host: 'queue' as const, pathAndQuery: url.pathname + url.search, appId }
+
+  if (requestId === undefined) {
+    if (method !== 'POST') return refuse('A model URL only accepts POST (submit)')
+    if (params.some(name => name !== 'fal_webhook') || url.searchParams.getAll('fal_webhook').length > 1) {
+      return refuse('A submit accepts only the fal_webhook query parameter')
+    }
+    return { ok: true, target: { ...target, operation: 'submit', webhook: url.searchParams.get('fal_webhook') ?? undefined } }
+  }
+
+  const operation: Operation = action === '/status'
+    ? 'status'
+    : action === '/status/stream' ? 'stream' : action === '/cancel' ? 'cancel' : 'result'
+  const expectedMethod = operation === 'cancel' ? 'PUT' : 'GET'
+  if (method !== expectedMethod) return refuse(`The ${operation} call accepts only ${expectedMethod}`)
+  const allowedParams = operation === 'status' || operation === 'stream' ? ['logs'] : []
+  if (params.some(name => !allowedParams.includes(name))) return refuse(`The ${operation} call accepts no such query parameter`)
+  return { ok: true, target: { ...target, operation, requestId: requestId.toLowerCase() } }
+}
+
+function restTarget (url: URL, method: string): TargetVerdict {
+  if (url.pathname !== '/storage/upload/initiate' || method !== 'POST') {
+    return refuse('On fal\'s REST host only storage upload initiation is forwarded')
+  }
+  if ([...url.searchParams.keys()].some(name => name !== 'storage_type')) return refuse('Upload initiation accepts only storage_type')
+  return { ok: true, target: { operation: 'upload', host: 'rest', pathAndQuery: url.pathname + url.search } }
+}
