@@ -61,7 +61,29 @@ export function createQueueReader ({ credentials, endpoints, pool, timeoutMs }: 
     return { statusCode: response.statusCode, body, falRequestId: typeof falRequestId === 'string' ? falRequestId : undefined }
   }
 
+  /** Opens fal's status stream; a non-200 answer is read and thrown like any other failure. */
+  async function openStatusStream (appId: string, requestId: string, logs: boolean, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let response: Dispatcher.ResponseData
+    try {
+      response = await pool.request({
+        origin,
+        path: `${pathPrefix}/${appId}/requests/${requestId}/status/stream?logs=${logs ? 1 : 0}`,
+        method: 'GET',
+        headers: { ...headers, accept: 'text/event-stream' },
+        signal
+      })
+    } catch (error) {
+      throw toUpstreamError(error, signal)
+    }
+    if (response.statusCode !== 200) {
+      const text = await response.body.text().catch(() => '')
+      throw new UpstreamHttpError(response.statusCode, parseOrUndefined(text), parseRetryAfter(response.headers['retry-after']))
+    }
+    return response
+  }
+
   return {
+    openStatusStream,
     status (appId: string, requestId: string, logs: boolean, signal?: AbortSignal): Promise<UpstreamJson> {
       return getJson(`/${appId}/requests/${requestId}/status?logs=${logs ? 1 : 0}`, signal)
     },

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream'
+import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.js'
 import type { FalModel } from '../../models/index.js'
@@ -14,8 +16,9 @@ import { abortWhenClientLeaves } from '../../http/client-abort.js'
 import { publicBase, queueUrls } from '../../http/public-url.js'
 import { createWebhookCheck } from '../../http/webhook-allowlist.js'
 import { falHeadersOf } from '../../http/fal-headers.js'
+import { rewriteSseData } from '../../http/sse-rewrite.js'
 
-/** The typed queue routes of one model: submit, status, result, cancel. */
+/** The typed queue routes of one model: submit, status, status stream, result, cancel. */
 const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }> = async (fastify, { model, config }) => {
   const { client, reader } = fastify.upstream
   const checkWebhook = createWebhookCheck(config.webhookHosts)
@@ -68,6 +71,33 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       request_id: requestId,
       ...queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
     })
+  })
+
+  fastify.get(`${requestBase}/status/stream`, {
+    schema: {
+      tags,
+      summary: `Status of a ${model.title} job as server-sent events, until it completes`,
+      params: RequestIdParamsSchema,
+      querystring: StatusQuerySchema,
+      produces: ['text/event-stream'],
+      response: {
+        200: Type.Unsafe<Readable>({ type: 'string', description: 'Server-sent events; each `data:` line is a QueueStatus.' }),
+        ...errorResponses(404, 422, 429, 502, 503, 504)
+      }
+    },
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'stream') }
+  }, async (request, reply) => {
+    const { requestId } = request.params
+    const logs = request.query.logs === '1' || request.query.logs === 'true'
+    const signal = AbortSignal.any([abortWhenClientLeaves(reply), AbortSignal.timeout(config.streamTimeoutMs)])
+    const upstream = await reader.openStatusStream(model.id, requestId, logs, signal)
+    const urls = queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
+    const events = upstream.body.pipe(rewriteSseData(status => ({ ...status, request_id: requestId, ...urls })))
+    return reply
+      .header('content-type', 'text/event-stream; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('x-accel-buffering', 'no')
+      .send(events)
   })
 
   fastify.get(requestBase, {

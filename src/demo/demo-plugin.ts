@@ -1,0 +1,41 @@
+import fp from 'fastify-plugin'
+import type { FastifyReply } from 'fastify'
+import { buildDemoBundle, readDemoHtml } from './build-bundle.js'
+
+/**
+ * What the page may do: its own script and styles only, images from anywhere (results and
+ * uploads live on fal's CDN), fetches to the gateway and to the storage host the upload PUT goes to.
+ */
+export const DEMO_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob: http: https:",
+  "connect-src 'self' http: https:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'"
+].join('; ')
+
+function secure (reply: FastifyReply, contentType: string): FastifyReply {
+  return reply
+    .type(contentType)
+    .header('content-security-policy', DEMO_CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-cache')
+}
+
+/**
+ * The browser demo at `/demo`: a page on the official `@fal-ai/client` whose only way to fal is
+ * the gateway's `/api/fal/proxy`. Bundled in memory at registration, so a broken page fails
+ * start-up instead of the first visit.
+ */
+export default fp(async function demo (fastify) {
+  const [html, bundle] = await Promise.all([readDemoHtml(), buildDemoBundle()])
+  const routeOptions = { schema: { hide: true }, logLevel: 'warn' as const }
+
+  fastify.get('/demo', routeOptions, async (_request, reply) => secure(reply, 'text/html; charset=utf-8').send(html))
+  fastify.get('/demo/app.js', routeOptions, async (_request, reply) => secure(reply, 'text/javascript; charset=utf-8').send(bundle.js))
+  fastify.get('/demo/app.css', routeOptions, async (_request, reply) => secure(reply, 'text/css; charset=utf-8').send(bundle.css ?? ''))
+}, { name: 'demo' })
