@@ -1,0 +1,127 @@
+import { StoreUnavailableError } from './errors.js'
+import type { ConfirmJobInput, CancelReservationInput, LimitStore, ReserveJobInput, ReserveJobResult } from './limit-store.js'
+import { nextUtcMidnight, utcDay } from './utc-day.js'
+
+export interface MemoryLimitStoreOptions {
+  /**
+   * Most clients tracked at once (default 100,000). A client is tracked while it has jobs in flight
+   * or has submitted today. Counters are never evicted, since evicting one would reset a limit:
+   * a new client beyond the bound gets StoreUnavailableError and the caller's fail mode applies.
+   */
+  maxClients?: number
+  /** Most request owners kept (default 1,000,000); beyond it the oldest records are dropped first. */
+  maxOwnedRequests?: number
+}
+
+interface ClientState {
+  // Members are `r:<reservationId>` or `j:<requestId>`, as in the Redis store.
+  slots: Map<string, { expiresAt: number, day?: string }>
+  quotaDay: string
+  quotaUsed: number
+}
+
+const SWEEP_INTERVAL_MS = 1000
+
+/** One process's limits; same semantics as the Redis store, for a single replica. */
+export function createMemoryLimitStore (options: MemoryLimitStoreOptions = {}): LimitStore {
+  const maxClients = options.maxClients ?? 100_000
+  const maxOwnedRequests = options.maxOwnedRequests ?? 1_000_000
+  const clients = new Map<string, ClientState>()
+  const owners = new Map<string, { clientId: string, expiresAt: number }>()
+  let lastSweep = -Infinity
+
+  function stateFor (clientId: string, now: number): ClientState {
+    let state = clients.get(clientId)
+    if (state !== undefined) return state
+    if (clients.size >= maxClients) sweepIdleClients(now)
+    if (clients.size >= maxClients) throw new StoreUnavailableError({ cause: new Error('memory limit store is full') })
+    state = { slots: new Map(), quotaDay: utcDay(now), quotaUsed: 0 }
+    clients.set(clientId, state)
+    return state
+  }
+
+  // Throttled so a flood of new clients at the bound cannot make every call scan the whole map.
+  function sweepIdleClients (now: number): void {
+    if (now - lastSweep < SWEEP_INTERVAL_MS) return
+    lastSweep = now
+    const today = utcDay(now)
+    for (const [clientId, state] of clients) {
+      dropExpired(state, now)
+      if (state.slots.size === 0 && (state.quotaDay !== today || state.quotaUsed === 0)) clients.delete(clientId)
+    }
+  }
+
+  function ownerRecord (requestId: string): { clientId: string } | undefined {
+    const record = owners.get(requestId)
+    if (record === undefined || record.expiresAt > Date.now()) return record
+    owners.delete(requestId)
+    return undefined
+  }
+
+  return {
+    async reserveJob ({ clientId, reservationId, maxInFlight, dailyQuota, ttlMs, now = Date.now() }: ReserveJobInput): Promise<ReserveJobResult> {
+      const state = stateFor(clientId, now)
+      dropExpired(state, now)
+      const day = utcDay(now)
+      if (state.quotaDay !== day) {
+        state.quotaDay = day
+        state.quotaUsed = 0
+      }
+      const inFlight = state.slots.size
+      const quotaUsed = state.quotaUsed
+      if (quotaUsed >= dailyQuota) {
+        return { ok: false, reason: 'QUOTA_EXCEEDED', retryAfterMs: nextUtcMidnight(now) - now, inFlight, quotaUsed }
+      }
+      if (inFlight >= maxInFlight) {
+        const earliest = Math.min(...Array.from(state.slots.values(), slot => slot.expiresAt))
+        const retryAfterMs = inFlight === 0 ? nextUtcMidnight(now) - now : earliest - now
+        return { ok: false, reason: 'CONCURRENCY_LIMIT', retryAfterMs, inFlight, quotaUsed }
+      }
+      state.slots.set(`r:${reservationId}`, { expiresAt: now + ttlMs, day })
+      state.quotaUsed++
+      return { ok: true, inFlight: inFlight + 1, quotaUsed: state.quotaUsed }
+    },
+
+    async confirmJob ({ clientId, reservationId, requestId, ownershipTtlMs, jobTtlMs, now = Date.now() }: ConfirmJobInput): Promise<void> {
+      // The job is real once fal accepted it, so it counts even if its reservation has lapsed.
+      const state = stateFor(clientId, now)
+      state.slots.delete(`r:${reservationId}`)
+      state.slots.set(`j:${requestId}`, { expiresAt: now + jobTtlMs })
+      owners.delete(requestId)
+      owners.set(requestId, { clientId, expiresAt: now + ownershipTtlMs })
+      for (const oldest of owners.keys()) {
+        if (owners.size <= maxOwnedRequests) break
+        owners.delete(oldest)
+      }
+    },
+
+    async cancelReservation ({ clientId, reservationId, refundQuota, now = Date.now() }: CancelReservationInput): Promise<void> {
+      const state = clients.get(clientId)
+      const member = `r:${reservationId}`
+      const slot = state?.slots.get(member)
+      if (state === undefined || slot === undefined) return
+      state.slots.delete(member)
+      if (refundQuota && slot.expiresAt > now && slot.day === state.quotaDay && state.quotaUsed > 0) state.quotaUsed--
+    },
+
+    async releaseJob ({ requestId }: { requestId: string }): Promise<void> {
+      const record = ownerRecord(requestId)
+      if (record !== undefined) clients.get(record.clientId)?.slots.delete(`j:${requestId}`)
+    },
+
+    async ownerOf (requestId: string): Promise<string | undefined> {
+      return ownerRecord(requestId)?.clientId
+    },
+
+    async close (): Promise<void> {
+      clients.clear()
+      owners.clear()
+    }
+  }
+}
+
+function dropExpired (state: ClientState, now: number): void {
+  for (const [member, slot] of state.slots) {
+    if (slot.expiresAt <= now) state.slots.delete(member)
+  }
+}

@@ -1,0 +1,48 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { isModelAllowed, loadPolicyFile, parsePolicy } from '../../src/identity/policy-file.js'
+
+const example = new URL('../../policy.example.json', import.meta.url).pathname
+
+t.test('the documented example loads', async t => {
+  const policy = loadPolicyFile(example)
+  t.equal(policy.anonymous.tier, 'anonymous')
+  t.equal(policy.keys[0]?.id, 'acme-web')
+  t.equal(policy.jwt?.tierClaim, 'tier')
+  t.ok(isModelAllowed(policy.tiers['anonymous']!, 'fal-ai/illusion-diffusion'))
+  t.notOk(isModelAllowed(policy.tiers['anonymous']!, 'fal-ai/layer-diffusion'))
+  t.ok(isModelAllowed(policy.tiers['pro']!, 'fal-ai/layer-diffusion'), 'no list means every model')
+})
+
+const tier = { submit: { max: 1, windowMs: 60000 }, poll: { max: 1, windowMs: 60000 }, upload: { max: 1, windowMs: 60000 }, maxInFlight: 1, dailySubmitQuota: 1 }
+const valid = { anonymous: { enabled: false, tier: 'free' }, tiers: { free: tier } }
+
+t.test('defaults: no keys, no JWT', async t => {
+  t.same(parsePolicy(valid).keys, [])
+})
+
+t.test('errors name the bad field', async t => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['wrong type', { ...valid, tiers: { free: { ...tier, maxInFlight: 'two' } } }, /\/tiers\/free\/maxInFlight/],
+    ['unknown property', { ...valid, anonymus: {} }, /\/anonymus: Unexpected property/],
+    ['bad tier name', { ...valid, tiers: { 'bad name!': tier } }, /\/tiers\/bad name!/],
+    ['unknown anonymous tier', { ...valid, anonymous: { enabled: true, tier: 'gold' } }, /\/anonymous\/tier: unknown tier "gold"/],
+    ['key with unknown tier', { ...valid, keys: [{ id: 'a', sha256: 'a'.repeat(64), tier: 'gold' }] }, /\/keys\/0\/tier/],
+    ['bad hash', { ...valid, keys: [{ id: 'a', sha256: 'xyz', tier: 'free' }] }, /\/keys\/0\/sha256/],
+    ['duplicate id', { ...valid, keys: [{ id: 'a', sha256: 'a'.repeat(64), tier: 'free' }, { id: 'a', sha256: 'b'.repeat(64), tier: 'free' }] }, /\/keys\/1\/id: duplicate/],
+    ['secret and jwksUrl', { ...valid, jwt: { secret: 's'.repeat(32), jwksUrl: 'https://x/jwks', issuer: 'i', audience: 'a', defaultTier: 'free' } }, /\/jwt: set exactly one/],
+    ['short secret', { ...valid, jwt: { secret: 'short', issuer: 'i', audience: 'a', defaultTier: 'free' } }, /\/jwt\/secret/]
+  ]
+  for (const [name, value, message] of cases) t.throws(() => parsePolicy(value), { message }, name)
+})
+
+t.test('a file that is not JSON names the file', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'policy-'))
+  t.teardown(() => rm(dir, { recursive: true }))
+  const path = join(dir, 'policy.json')
+  await writeFile(path, '{ not json')
+  t.throws(() => loadPolicyFile(path), { message: new RegExp(`policy file ${path}`) })
+  t.throws(() => loadPolicyFile(join(dir, 'missing.json')), { message: /missing\.json/ })
+})
