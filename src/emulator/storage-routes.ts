@@ -1,0 +1,62 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { falHooks, type FalHooksContext } from './fal-hooks.js'
+import { checkFields, isInput, isString, notAnObject } from './validation.js'
+import { UploadStore } from './upload-store.js'
+
+export interface StorageRoutesOptions {
+  hooks: FalHooksContext
+  baseUrl (request: FastifyRequest): string
+}
+
+// fal switches to multipart uploads above 90 MiB; the emulator keeps single PUTs well below that.
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+interface TokenParams { token: string, name?: string }
+
+/**
+ * fal's storage on the emulator's own port: initiate (keyed) answers a signed-looking upload URL,
+ * the PUT (no key, raw bytes of any type) stores them, and the file URL serves them back.
+ */
+export function storageRoutes (app: FastifyInstance, options: StorageRoutesOptions): void {
+  const { hooks, baseUrl } = options
+  const uploads = new UploadStore()
+
+  app.post('/storage/upload/initiate', falHooks(hooks, 'upload-initiate', true), async (request, reply) => {
+    const body = request.body
+    const errors = isInput(body)
+      ? checkFields(body, { content_type: { required: true, check: isString }, file_name: { required: true, check: isString } })
+      : notAnObject()
+    if (errors.length > 0 || !isInput(body)) return reply.code(422).send({ detail: errors })
+    const fileName = safeFileName(body.file_name as string)
+    const token = uploads.initiate(body.content_type as string, fileName)
+    const base = baseUrl(request)
+    return {
+      upload_url: `${base}/storage/uploads/${token}`,
+      file_url: `${base}/files/uploads/${token}/${encodeURIComponent(fileName)}`
+    }
+  })
+
+  // Raw bytes of any content type, JSON included: a parser scope of its own for this one route.
+  app.register(async scope => {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_UPLOAD_BYTES }, (_request, body, done) => { done(null, body) })
+    scope.put<{ Params: TokenParams }>('/storage/uploads/:token', falHooks(hooks, 'upload-put', false), async (request, reply) => {
+      const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+      if (!uploads.put(request.params.token, bytes, request.headers['content-type'])) {
+        return reply.code(404).send({ detail: 'Upload not found' })
+      }
+      return reply.code(200).send()
+    })
+  })
+
+  app.get<{ Params: TokenParams }>('/files/uploads/:token/:name', falHooks(hooks, 'file', false), async (request, reply) => {
+    const upload = uploads.get(request.params.token)
+    if (upload?.bytes === undefined || upload.fileName !== request.params.name) return reply.code(404).send({ detail: 'File not found' })
+    return reply.type(upload.contentType).send(upload.bytes)
+  })
+}
+
+function safeFileName (name: string): string {
+  const cleaned = name.replace(/[^\w.-]+/g, '_').slice(-128)
+  return cleaned === '' ? 'file' : cleaned
+}
