@@ -7,6 +7,7 @@ import { ValidationFailed } from './errors/gateway-errors.js'
 import { toFieldErrors } from './errors/validation-detail.js'
 import { ErrorSchema } from './schemas/errors.js'
 import errorHandler from './plugins/app/error-handler.js'
+import readiness from './plugins/app/readiness.js'
 import jsonBody from './plugins/app/json-body.js'
 import upstream from './plugins/app/upstream.js'
 import admission from './plugins/app/admission.js'
@@ -51,6 +52,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   await app.register(errorHandler)
+  await app.register(readiness)
   await app.register(jsonBody)
   await app.register(cors, { origins: config.corsOrigins })
   await app.register(swagger)

@@ -28,6 +28,7 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_UPLOAD_WINDOW: Type.Integer({ minimum: 1, default: 60_000 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000 }),
   STREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 15 * 60_000 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   DEMO_ENABLED: Type.Optional(Type.Boolean())
 })
 type Env = Static<typeof EnvSchema>
@@ -54,6 +55,8 @@ export interface Config {
   upstreamTimeoutMs: number
   /** Longest a status stream may stay open; fal ends it when the job completes. */
   streamTimeoutMs: number
+  /** How long in-flight requests and streams get to finish after SIGTERM. */
+  shutdownGraceMs: number
   demoEnabled: boolean
 }
 
@@ -113,6 +116,7 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     },
     upstreamTimeoutMs: valid.UPSTREAM_TIMEOUT_MS,
     streamTimeoutMs: valid.STREAM_TIMEOUT_MS,
+    shutdownGraceMs: valid.SHUTDOWN_GRACE_MS,
     demoEnabled: valid.DEMO_ENABLED ?? valid.NODE_ENV === 'development'
   }
 }

@@ -1,18 +1,10 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** False once shutdown has begun, so load balancers stop sending traffic. */
-    readiness: { ready: boolean }
-  }
-}
-
 const ProbeSchema = Type.Object({ status: Type.String() })
 
 /** Liveness (the process answers) and readiness (it should get traffic). */
 const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.decorate('readiness', { ready: true })
   const schema = { tags: ['operations'], response: { 200: ProbeSchema, 503: ProbeSchema } }
 
   fastify.get('/healthz', { schema, logLevel: 'warn' }, async () => ({ status: 'ok' }))
