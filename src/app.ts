@@ -10,7 +10,9 @@ import errorHandler from './plugins/app/error-handler.js'
 import readiness from './plugins/app/readiness.js'
 import jsonBody from './plugins/app/json-body.js'
 import upstream from './plugins/app/upstream.js'
+import limitStore from './plugins/app/limit-store.js'
 import admission from './plugins/app/admission.js'
+import jobs from './plugins/app/jobs.js'
 import swagger from './plugins/external/swagger.js'
 import cors from './plugins/external/cors.js'
 import healthRoutes from './routes/health.js'
@@ -57,7 +59,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(cors, { origins: config.corsOrigins })
   await app.register(swagger)
   await app.register(upstream, { config })
+  await app.register(limitStore, { config })
   await app.register(admission, { config })
+  await app.register(jobs, { config })
   await app.register(healthRoutes)
   await app.register(queueRoutes, { config })
   await app.register(proxyRoutes, { config })

@@ -20,12 +20,21 @@ const EnvSchema = Type.Object({
   FAL_REST_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://rest.fal.ai' }),
   TRUST_PROXY: Type.String({ default: '' }),
   WEBHOOK_HOSTS: Type.String({ default: '' }),
-  RATE_LIMIT_SUBMIT_MAX: Type.Integer({ minimum: 0, default: 10 }),
-  RATE_LIMIT_SUBMIT_WINDOW: Type.Integer({ minimum: 1, default: 60_000 }),
-  RATE_LIMIT_POLL_MAX: Type.Integer({ minimum: 0, default: 600 }),
-  RATE_LIMIT_POLL_WINDOW: Type.Integer({ minimum: 1, default: 60_000 }),
-  RATE_LIMIT_UPLOAD_MAX: Type.Integer({ minimum: 0, default: 20 }),
-  RATE_LIMIT_UPLOAD_WINDOW: Type.Integer({ minimum: 1, default: 60_000 }),
+  RATE_LIMIT_SUBMIT_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_SUBMIT_WINDOW: Type.Integer({ minimum: 1000, default: 60_000 }),
+  RATE_LIMIT_POLL_MAX: Type.Integer({ minimum: 1, default: 600 }),
+  RATE_LIMIT_POLL_WINDOW: Type.Integer({ minimum: 1000, default: 60_000 }),
+  RATE_LIMIT_UPLOAD_MAX: Type.Integer({ minimum: 1, default: 20 }),
+  RATE_LIMIT_UPLOAD_WINDOW: Type.Integer({ minimum: 1000, default: 60_000 }),
+  MAX_IN_FLIGHT: Type.Integer({ minimum: 0, default: 10 }),
+  DAILY_SUBMIT_QUOTA: Type.Integer({ minimum: 0, default: 1000 }),
+  ANONYMOUS_ENABLED: Type.Boolean({ default: true }),
+  POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_FAIL_MODE: Type.Union([Type.Literal('closed'), Type.Literal('open')], { default: 'closed' }),
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 500 }),
+  OWNERSHIP_TTL_MS: Type.Integer({ minimum: 1000, default: 24 * 3600_000 }),
+  JOB_TTL_MS: Type.Integer({ minimum: 1000, default: 3600_000 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000 }),
   STREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 15 * 60_000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
@@ -52,6 +61,26 @@ export interface Config {
     poll: RateLimit
     upload: RateLimit
   }
+  /**
+   * Limits for anonymous clients when no POLICY_FILE is given (the policy file's tiers replace
+   * these wholesale when it is).
+   */
+  defaultTier: {
+    maxInFlight: number
+    dailySubmitQuota: number
+    anonymousEnabled: boolean
+  }
+  policyFile?: string
+  redis?: {
+    url: string
+    /** `closed`: answer 503 while Redis is unreachable; `open`: fall back to this node's memory. */
+    failMode: 'closed' | 'open'
+    commandTimeoutMs: number
+  }
+  /** How long a client may reach a request it submitted. */
+  ownershipTtlMs: number
+  /** Safety net: a job stops counting as in flight after this even if nobody saw it finish. */
+  jobTtlMs: number
   upstreamTimeoutMs: number
   /** Longest a status stream may stay open; fal ends it when the job completes. */
   streamTimeoutMs: number
@@ -114,6 +143,17 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       poll: { max: valid.RATE_LIMIT_POLL_MAX, windowMs: valid.RATE_LIMIT_POLL_WINDOW },
       upload: { max: valid.RATE_LIMIT_UPLOAD_MAX, windowMs: valid.RATE_LIMIT_UPLOAD_WINDOW }
     },
+    defaultTier: {
+      maxInFlight: valid.MAX_IN_FLIGHT,
+      dailySubmitQuota: valid.DAILY_SUBMIT_QUOTA,
+      anonymousEnabled: valid.ANONYMOUS_ENABLED
+    },
+    policyFile: valid.POLICY_FILE,
+    redis: valid.REDIS_URL === undefined
+      ? undefined
+      : { url: valid.REDIS_URL, failMode: valid.REDIS_FAIL_MODE, commandTimeoutMs: valid.REDIS_COMMAND_TIMEOUT_MS },
+    ownershipTtlMs: valid.OWNERSHIP_TTL_MS,
+    jobTtlMs: valid.JOB_TTL_MS,
     upstreamTimeoutMs: valid.UPSTREAM_TIMEOUT_MS,
     streamTimeoutMs: valid.STREAM_TIMEOUT_MS,
     shutdownGraceMs: valid.SHUTDOWN_GRACE_MS,

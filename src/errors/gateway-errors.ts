@@ -42,12 +42,24 @@ export const InvalidJson = createError('INVALID_JSON', 'The request body is not 
 export const BadRequest = createError('BAD_REQUEST', '%s', 400)
 export const UnsupportedMediaType = createError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json', 415)
 export const BodyTooLarge = createError('BODY_TOO_LARGE', 'The request body is larger than the %s bytes this gateway accepts', 413)
+export const ModelNotAllowed = createError('MODEL_NOT_ALLOWED', "Your tier may not use model '%s'", 403)
 export const TargetNotAllowed = createError('TARGET_NOT_ALLOWED', '%s', 403)
 export const UpstreamRejected = createError('UPSTREAM_REJECTED', 'fal refused the request: %s', 400)
 
 export const RateLimited = withExtras(
   createError('RATE_LIMITED', 'Too many %s requests: retry in %s seconds', 429),
   (bucket: string, retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [bucket, retryAfterSeconds] })
+)
+
+export const JobLimited = withExtras(
+  createError('CONCURRENCY_LIMIT', '%s', 429),
+  (code: 'CONCURRENCY_LIMIT' | 'QUOTA_EXCEEDED', retryAfterSeconds: number) => ({
+    code,
+    retryAfterSeconds,
+    messageArgs: [code === 'QUOTA_EXCEEDED'
+      ? `Daily submit quota used up: it resets in ${retryAfterSeconds} seconds`
+      : `Too many jobs in flight: retry in up to ${retryAfterSeconds} seconds, or as soon as one finishes`]
+  })
 )
 
 export const UpstreamBusy = withExtras(

@@ -10,7 +10,7 @@ import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { upstreamHeaders } from '../http/upstream-headers.js'
 import { createWebhookCheck } from '../http/webhook-allowlist.js'
 import { forwardRaw } from '../upstream/raw-forward.js'
-import { UpstreamHttpError, parseRetryAfter } from '../upstream/upstream-errors.js'
+import { UpstreamHttpError, UpstreamMalformedError, parseRetryAfter } from '../upstream/upstream-errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,20 +45,63 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     if (!validate(request.body)) throw ValidationFailed(toFieldErrors(validate.errors ?? [], 'body'))
   }
 
-  async function relay (target: ProxyTarget, upstream: Dispatcher.ResponseData, reply: FastifyReply): Promise<FastifyReply> {
+  function call (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<Dispatcher.ResponseData> {
+    const hasBody = target.operation === 'submit' || target.operation === 'upload'
+    const timeoutMs = target.operation === 'stream' ? config.streamTimeoutMs : config.upstreamTimeoutMs
+    return forwardRaw(pool, {
+      base: target.host === 'queue' ? endpoints.queue : endpoints.rest,
+      method: request.method as 'GET' | 'POST' | 'PUT',
+      pathAndQuery: target.pathAndQuery,
+      headers: upstreamHeaders(authorization, request.headers, hasBody, target.operation === 'stream' ? 'text/event-stream' : 'application/json'),
+      body: hasBody ? JSON.stringify(request.body) : undefined,
+      signal: AbortSignal.any([abortWhenClientLeaves(reply), AbortSignal.timeout(timeoutMs)])
+    })
+  }
+
+  /** fal's 5xx, 401/403 and 429 become gateway errors; everything else is passed on as it is. */
+  async function throwUnlessPassedThrough (upstream: Dispatcher.ResponseData, passed: (status: number) => boolean): Promise<void> {
+    if (passed(upstream.statusCode)) return
+    const body = await upstream.body.json().catch(() => undefined)
+    throw new UpstreamHttpError(upstream.statusCode, body, parseRetryAfter(upstream.headers['retry-after']))
+  }
+
+  function copyHeaders (upstream: Dispatcher.ResponseData, reply: FastifyReply): FastifyReply {
     for (const name of RESPONSE_HEADERS) {
       const value = upstream.headers[name]
       if (typeof value === 'string') reply.header(name, value)
     }
-    reply.code(upstream.statusCode)
+    return reply.code(upstream.statusCode)
+  }
+
+  /** A submit runs in a job slot, and only a submit fal accepted records its owner. */
+  async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
+    let text = ''
+    let upstream: Dispatcher.ResponseData | undefined
+    const requestId = await fastify.jobs.submit(request, reply, async () => {
+      upstream = await call(request, reply, target)
+      await throwUnlessPassedThrough(upstream, status => status < 300)
+      text = await upstream.body.text()
+      const id = requestIdOf(text)
+      if (id === undefined) throw new UpstreamMalformedError()
+      return id
+    })
+    request.log.info({ falRequestId: requestId, model: target.appId }, 'submitted to fal')
+    return copyHeaders(upstream as Dispatcher.ResponseData, reply).send(text)
+  }
+
+  async function relay (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
+    const upstream = await call(request, reply, target)
+    await throwUnlessPassedThrough(upstream, isPassedThrough)
+    copyHeaders(upstream, reply)
+    const { requestId } = target
     if (target.operation === 'stream' && upstream.statusCode === 200) {
+      // fal ends the stream when the job completes; a stream cut short proves nothing.
+      upstream.body.once('end', () => { fastify.jobs.finished(request, requestId as string) })
       // Server-sent events go out as they arrive; nothing between here and the client buffers them.
       return reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(upstream.body)
     }
     const text = await upstream.body.text()
-    if (target.operation === 'submit' && upstream.statusCode < 300) {
-      reply.request.log.info({ falRequestId: requestIdOf(text), model: target.appId }, 'submitted to fal')
-    }
+    if (requestId !== undefined && upstream.statusCode < 300 && isFinished(target, text)) fastify.jobs.finished(request, requestId)
     return reply.send(text)
   }
 
@@ -70,31 +113,24 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       const verdict = resolveProxyTarget(request.headers['x-fal-target-url'], request.method)
       if (!verdict.ok) throw new TargetNotAllowed(verdict.reason)
       request.proxyTarget = verdict.target
-      await fastify.admit(request, reply, verdict.target.operation)
+      await fastify.admit(request, reply, verdict.target.operation, verdict.target.appId)
     },
     handler: async (request, reply) => {
       const target = request.proxyTarget
-      const hasBody = target.operation === 'submit' || target.operation === 'upload'
-      if (hasBody) validateBody(request, target)
+      if (target.requestId !== undefined) await fastify.assertOwner(request, target.requestId)
+      if (target.operation === 'submit' || target.operation === 'upload') validateBody(request, target)
       if (target.webhook !== undefined) checkWebhook(target.webhook)
-
-      const timeoutMs = target.operation === 'stream' ? config.streamTimeoutMs : config.upstreamTimeoutMs
-      const signal = AbortSignal.any([abortWhenClientLeaves(reply), AbortSignal.timeout(timeoutMs)])
-      const upstream = await forwardRaw(pool, {
-        base: target.host === 'queue' ? endpoints.queue : endpoints.rest,
-        method: request.method as 'GET' | 'POST' | 'PUT',
-        pathAndQuery: target.pathAndQuery,
-        headers: upstreamHeaders(authorization, request.headers, hasBody, target.operation === 'stream' ? 'text/event-stream' : 'application/json'),
-        body: hasBody ? JSON.stringify(request.body) : undefined,
-        signal
-      })
-      if (!isPassedThrough(upstream.statusCode)) {
-        const body = await upstream.body.json().catch(() => undefined)
-        throw new UpstreamHttpError(upstream.statusCode, body, parseRetryAfter(upstream.headers['retry-after']))
-      }
-      return relay(target, upstream, reply)
+      return target.operation === 'submit' ? submit(request, reply, target) : relay(request, reply, target)
     }
   })
+}
+
+const COMPLETED = /"status"\s*:\s*"COMPLETED"/
+
+/** Whether an answer tells that the job is over: a result, an accepted cancel, a COMPLETED status. */
+function isFinished (target: ProxyTarget, text: string): boolean {
+  if (target.operation === 'result' || target.operation === 'cancel') return true
+  return target.operation === 'status' && COMPLETED.test(text)
 }
 
 function requestIdOf (text: string): string | undefined {

@@ -1,55 +1,89 @@
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Config, RateLimit } from '../../config.js'
-import { RateLimited } from '../../errors/gateway-errors.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../../config.js'
+import { ModelNotAllowed, RateLimited, RequestNotFound } from '../../errors/gateway-errors.js'
 import { budgetOf, type Budget, type Operation } from '../../gateway/operation.js'
-
-export interface Client {
-  /** Stable id limits and ownership are keyed by, e.g. `ip:203.0.113.7`. */
-  id: string
-}
+import { gatewayPolicy } from '../../identity/gateway-policy.js'
+import { createClientResolver, type Client } from '../../identity/resolve-client.js'
+import { isModelAllowed, type Tier } from '../../identity/policy-file.js'
+import { StoreUnavailableError } from '../../limits/errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     client: Client
+    tier: Tier
   }
   interface FastifyInstance {
-    /** Identifies the client and charges the operation to its budget; throws when over. */
-    admit: (request: FastifyRequest, reply: FastifyReply, operation: Operation) => Promise<void>
+    /**
+     * Identifies the client, checks its tier may use the model and charges the operation to its
+     * rate budget. Throws when it may not.
+     */
+    admit: (request: FastifyRequest, reply: FastifyReply, operation: Operation, appId?: string) => Promise<void>
+    /** Only the client that submitted a request may touch it; anyone else is told it does not exist. */
+    assertOwner: (request: FastifyRequest, requestId: string) => Promise<void>
   }
 }
 
-type Limiter = ReturnType<import('fastify').FastifyInstance['createRateLimit']>
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>
 
 /**
- * Who the client is and whether it may do this now. Both the typed routes and the proxy call
- * `admit` once per request, before anything reaches fal, so limits are the same on every route.
- * Counting happens at the start of a request: invalid requests spend budget too, which is what
- * a paid key wants.
+ * Who the client is and whether it may do this now. The typed routes and the proxy call `admit`
+ * once per request, before the body is read and before anything reaches fal, so the limits are
+ * the same on every route. Invalid requests spend budget too, which is what a paid key wants.
  */
 export default fp<{ config: Config }>(async function admission (fastify, { config }) {
-  await fastify.register(rateLimit, { global: false })
+  const policy = gatewayPolicy(config)
+  const resolveClient = createClientResolver(policy)
+  const failOpen = config.redis?.failMode === 'open'
 
-  const budgets: Record<Budget, RateLimit> = config.rateLimits
-  const limiters = Object.fromEntries(Object.entries(budgets).map(([budget, limit]) => [
+  await fastify.register(rateLimit, {
+    global: false,
+    redis: fastify.redis,
+    nameSpace: 'falgw-rate:',
+    skipOnError: failOpen
+  })
+
+  const limiters = Object.fromEntries((['submit', 'poll', 'upload'] as const).map(budget => [
     budget,
     fastify.createRateLimit({
-      max: limit.max,
-      timeWindow: limit.windowMs,
-      keyGenerator: (request: FastifyRequest) => `${budget}:${request.client.id}`
+      keyGenerator: (request: FastifyRequest) => `${budget}:${request.client.id}`,
+      max: (request: FastifyRequest) => request.tier[budget].max,
+      timeWindow: (request: FastifyRequest) => request.tier[budget].windowMs
     })
   ])) as Record<Budget, Limiter>
 
-  fastify.decorateRequest('client', null as unknown as Client)
-  fastify.decorate('admit', async function admit (request: FastifyRequest, reply: FastifyReply, operation: Operation) {
-    request.client = { id: `ip:${request.ip}` }
-    const budget = budgetOf(operation)
-    const verdict = await limiters[budget](request)
+  async function chargeBudget (request: FastifyRequest, reply: FastifyReply, budget: Budget): Promise<void> {
+    let verdict: Awaited<ReturnType<Limiter>>
+    try {
+      verdict = await limiters[budget](request)
+    } catch (error) {
+      throw new StoreUnavailableError({ cause: error })
+    }
     if (verdict.isAllowed) return
     reply.header('x-ratelimit-limit', verdict.max)
     reply.header('x-ratelimit-remaining', verdict.remaining)
     reply.header('x-ratelimit-reset', verdict.ttlInSeconds)
     if (verdict.isExceeded) throw RateLimited(budget, verdict.ttlInSeconds)
+  }
+
+  fastify.decorateRequest('client', null as unknown as Client)
+  fastify.decorateRequest('tier', null as unknown as Tier)
+  fastify.decorate('admit', async function admit (request: FastifyRequest, reply: FastifyReply, operation: Operation, appId?: string) {
+    const client = await resolveClient({
+      authorization: request.headers.authorization,
+      ip: request.ip,
+      peerAddress: request.socket.remoteAddress
+    })
+    request.client = client
+    request.tier = policy.tiers[client.tier] as Tier
+    request.log = request.log.child({ clientId: client.id })
+    if (appId !== undefined && !isModelAllowed(request.tier, appId)) throw new ModelNotAllowed(appId)
+    await chargeBudget(request, reply, budgetOf(operation))
   })
-}, { name: 'admission', dependencies: ['error-handler'] })
+
+  fastify.decorate('assertOwner', async function assertOwner (request: FastifyRequest, requestId: string) {
+    const owner = await fastify.limitStore.ownerOf(requestId.toLowerCase())
+    if (owner !== request.client.id) throw new RequestNotFound()
+  })
+}, { name: 'admission', dependencies: ['error-handler', 'limit-store'] })

@@ -22,9 +22,9 @@ interface GatewayErrorShape {
 }
 
 /** Fastify's own client errors, renamed to the gateway's stable codes. */
-function fromFastify (error: FastifyError): GatewayErrorShape {
+function fromFastify (error: FastifyError, request: FastifyRequest): GatewayErrorShape {
   switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLarge(error.message.match(/\d+/)?.[0] ?? 'allowed')
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLarge(String(request.routeOptions.bodyLimit))
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaType()
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new InvalidJson()
@@ -41,7 +41,7 @@ function fromFastify (error: FastifyError): GatewayErrorShape {
  */
 export default fp(async function errorHandler (fastify) {
   fastify.setErrorHandler(function handle (rawError: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    const error: GatewayErrorShape = rawError instanceof FalFailure ? fromUpstream(rawError) : fromFastify(rawError)
+    const error: GatewayErrorShape = rawError instanceof FalFailure ? fromUpstream(rawError) : fromFastify(rawError, request)
     let statusCode = error.statusCode ?? 500
     let body: GatewayErrorShape = error
     if (statusCode >= 500 && error.code === undefined) {

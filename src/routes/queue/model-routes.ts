@@ -21,6 +21,7 @@ import { rewriteSseData } from '../../http/sse-rewrite.js'
 /** The typed queue routes of one model: submit, status, status stream, result, cancel. */
 const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }> = async (fastify, { model, config }) => {
   const { client, reader } = fastify.upstream
+  const { jobs } = fastify
   const checkWebhook = createWebhookCheck(config.webhookHosts)
   const base = `/queue/${model.id}`
   const requestBase = `${base}/requests/:requestId`
@@ -34,21 +35,26 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       querystring: SubmitQuerySchema,
       response: { 202: QueueStatusSchema, ...errorResponses(400, 404, 413, 415, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit') }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', model.id) }
   }, async (request, reply) => {
     const webhookUrl = request.query.fal_webhook === undefined ? undefined : checkWebhook(request.query.fal_webhook)
-    const submitted = await client.submit(model.id, {
-      input: request.body as Record<string, unknown>,
-      webhookUrl,
-      headers: falHeadersOf(request.headers),
-      signal: abortWhenClientLeaves(reply)
+    let queuePosition: number | undefined
+    const requestId = await jobs.submit(request, reply, async () => {
+      const submitted = await client.submit(model.id, {
+        input: request.body as Record<string, unknown>,
+        webhookUrl,
+        headers: falHeadersOf(request.headers),
+        signal: abortWhenClientLeaves(reply)
+      })
+      queuePosition = submitted.queue_position
+      return submitted.request_id
     })
-    request.log.info({ falRequestId: submitted.request_id, model: model.id }, 'submitted to fal')
+    request.log.info({ falRequestId: requestId, model: model.id }, 'submitted to fal')
     return reply.code(202).send({
-      request_id: submitted.request_id,
-      status: submitted.status,
-      queue_position: submitted.queue_position,
-      ...queueUrls(publicBase(request, config.publicUrl), model.id, submitted.request_id)
+      request_id: requestId,
+      status: 'IN_QUEUE',
+      queue_position: queuePosition,
+      ...queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
     })
   })
 
@@ -60,12 +66,14 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       querystring: StatusQuerySchema,
       response: { 200: QueueStatusSchema, 202: QueueStatusSchema, ...errorResponses(404, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'status') }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'status', model.id) }
   }, async (request, reply) => {
     const { requestId } = request.params
+    await fastify.assertOwner(request, requestId)
     const logs = request.query.logs === '1' || request.query.logs === 'true'
     const upstream = await reader.status(model.id, requestId, logs, abortWhenClientLeaves(reply))
     const status = upstream.body as QueueStatus
+    if (status.status === 'COMPLETED') jobs.finished(request, requestId)
     return reply.code(upstream.statusCode === 200 ? 200 : 202).send({
       ...status,
       request_id: requestId,
@@ -85,13 +93,16 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
         ...errorResponses(404, 422, 429, 502, 503, 504)
       }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'stream') }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'stream', model.id) }
   }, async (request, reply) => {
     const { requestId } = request.params
+    await fastify.assertOwner(request, requestId)
     const logs = request.query.logs === '1' || request.query.logs === 'true'
     const signal = AbortSignal.any([abortWhenClientLeaves(reply), AbortSignal.timeout(config.streamTimeoutMs)])
     const upstream = await reader.openStatusStream(model.id, requestId, logs, signal)
     const urls = queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
+    // fal ends the stream when the job completes; a stream cut short proves nothing.
+    upstream.body.once('end', () => { jobs.finished(request, requestId) })
     const events = upstream.body.pipe(rewriteSseData(status => ({ ...status, request_id: requestId, ...urls })))
     return reply
       .header('content-type', 'text/event-stream; charset=utf-8')
@@ -107,9 +118,11 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       params: RequestIdParamsSchema,
       response: { 200: model.output, ...errorResponses(400, 404, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'result') }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'result', model.id) }
   }, async (request, reply) => {
+    await fastify.assertOwner(request, request.params.requestId)
     const upstream = await reader.result(model.id, request.params.requestId, abortWhenClientLeaves(reply))
+    jobs.finished(request, request.params.requestId)
     return reply.header('x-fal-request-id', request.params.requestId).send(upstream.body as Record<string, unknown>)
   })
 
@@ -120,9 +133,11 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       params: RequestIdParamsSchema,
       response: { 202: CancelResponseSchema, ...errorResponses(400, 404, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'cancel') }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'cancel', model.id) }
   }, async (request, reply) => {
+    await fastify.assertOwner(request, request.params.requestId)
     await client.cancel(model.id, request.params.requestId, abortWhenClientLeaves(reply))
+    jobs.finished(request, request.params.requestId)
     return reply.code(202).send({ status: 'CANCELLATION_REQUESTED' })
   })
 }

@@ -1,0 +1,70 @@
+import fp from 'fastify-plugin'
+import { randomUUID } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../../config.js'
+import { JobLimited } from '../../errors/gateway-errors.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    jobs: {
+      /**
+       * Runs a submit inside a job slot: refuses with 429 when the client has too many jobs in
+       * flight or has used its daily quota; on success records the client as the request's
+       * owner; on failure gives the slot and the quota back.
+       */
+      submit: (request: FastifyRequest, reply: FastifyReply, send: () => Promise<string>) => Promise<string>
+      /** fal reported the job done, failed or cancelled: it stops counting as in flight. */
+      finished: (request: FastifyRequest, requestId: string) => void
+    }
+  }
+}
+
+const SUBMIT_MARGIN_MS = 5_000
+
+export default fp<{ config: Config }>(async function jobs (fastify, { config }) {
+  const store = fastify.limitStore
+
+  fastify.decorate('jobs', {
+    async submit (request, reply, send) {
+      const clientId = request.client.id
+      const reservationId = randomUUID()
+      const verdict = await store.reserveJob({
+        clientId,
+        reservationId,
+        maxInFlight: request.tier.maxInFlight,
+        dailyQuota: request.tier.dailySubmitQuota,
+        ttlMs: config.upstreamTimeoutMs + SUBMIT_MARGIN_MS
+      })
+      if (!verdict.ok) {
+        reply.header('x-jobs-in-flight', verdict.inFlight)
+        reply.header('x-quota-remaining', Math.max(0, request.tier.dailySubmitQuota - verdict.quotaUsed))
+        throw JobLimited(verdict.reason, Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)))
+      }
+      reply.header('x-jobs-in-flight', verdict.inFlight + 1)
+      reply.header('x-quota-remaining', Math.max(0, request.tier.dailySubmitQuota - verdict.quotaUsed - 1))
+      let requestId: string
+      try {
+        requestId = await send()
+      } catch (error) {
+        await store.cancelReservation({ clientId, reservationId, refundQuota: true }).catch((storeError: unknown) => {
+          request.log.warn({ err: storeError }, 'could not give back a job slot')
+        })
+        throw error
+      }
+      await store.confirmJob({
+        clientId,
+        reservationId,
+        requestId: requestId.toLowerCase(),
+        ownershipTtlMs: config.ownershipTtlMs,
+        jobTtlMs: config.jobTtlMs
+      })
+      return requestId
+    },
+
+    finished (request, requestId) {
+      store.releaseJob({ requestId: requestId.toLowerCase() }).catch((error: unknown) => {
+        request.log.warn({ err: error }, 'could not release a finished job; its slot expires by itself')
+      })
+    }
+  })
+}, { name: 'jobs', dependencies: ['limit-store'] })
