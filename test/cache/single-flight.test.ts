@@ -1,0 +1,31 @@
+import t from 'tap'
+import { createSingleFlight } from '../../src/cache/single-flight.js'
+
+t.test('concurrent callers of one key share one call; later callers start a new one', async t => {
+  const shared = createSingleFlight<number>()
+  let calls = 0
+  const slow = async () => {
+    calls++
+    await new Promise(resolve => setTimeout(resolve, 20))
+    return calls
+  }
+  const answers = await Promise.all(Array.from({ length: 25 }, () => shared('job', slow)))
+  t.equal(calls, 1)
+  t.same(new Set(answers), new Set([1]))
+  await shared('job', slow)
+  t.equal(calls, 2, 'a call after the first settled is a new call')
+})
+
+t.test('a failure is shared too, and not remembered', async t => {
+  const shared = createSingleFlight<number>()
+  let calls = 0
+  const failing = async () => {
+    calls++
+    throw new Error('fal down')
+  }
+  const results = await Promise.allSettled([shared('k', failing), shared('k', failing)])
+  t.same(results.map(r => r.status), ['rejected', 'rejected'])
+  t.equal(calls, 1)
+  await t.rejects(shared('k', failing))
+  t.equal(calls, 2)
+})
