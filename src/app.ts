@@ -15,14 +15,23 @@ import admission from './plugins/app/admission.js'
 import jobs from './plugins/app/jobs.js'
 import swagger from './plugins/external/swagger.js'
 import cors from './plugins/external/cors.js'
+import securityHeaders from './plugins/external/helmet.js'
+import loadShedding from './plugins/external/under-pressure.js'
+import draining from './plugins/app/draining.js'
+import logContext from './plugins/app/log-context.js'
+import metrics from './plugins/app/metrics.js'
 import healthRoutes from './routes/health.js'
 import queueRoutes from './routes/queue/index.js'
 import proxyRoutes from './routes/proxy.js'
+import demo from './demo/demo-plugin.js'
 
 export interface BuildOptions {
   /** Overrides the logger (tests pass `false` or a stream-backed pino config). */
   logger?: FastifyServerOptions['logger']
 }
+
+/** How often Node looks for requests past their headers or request timeout (its default is 30 s). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000
 
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -32,6 +41,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     logger: options.logger ?? loggerOptions(config),
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     bodyLimit: config.bodyLimit,
+    requestTimeout: config.server.requestTimeoutMs,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    connectionTimeout: config.server.connectionTimeoutMs,
+    http: { headersTimeout: config.server.headersTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
+    // The drain answers in the gateway's error shape instead (plugins/app/draining.ts).
+    return503OnClosing: false,
     requestIdHeader: false,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id']
@@ -56,15 +71,21 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(errorHandler)
   await app.register(readiness)
   await app.register(jsonBody)
+  await app.register(securityHeaders)
   await app.register(cors, { origins: config.corsOrigins })
+  await app.register(draining, { graceMs: config.shutdownGraceMs })
+  await app.register(loadShedding, { pressure: config.pressure })
+  await app.register(logContext)
   await app.register(swagger)
   await app.register(upstream, { config })
   await app.register(limitStore, { config })
   await app.register(admission, { config })
   await app.register(jobs, { config })
+  await app.register(metrics, { config })
   await app.register(healthRoutes)
   await app.register(queueRoutes, { config })
   await app.register(proxyRoutes, { config })
+  if (config.demoEnabled) await app.register(demo)
 
   return app
 }

@@ -15,7 +15,9 @@ const PAGE_DIR = fileURLToPath(new URL('../../src/demo/page/', import.meta.url))
  * esbuild is imported only here so that a gateway without the demo never loads it.
  */
 export async function buildDemoBundle (): Promise<DemoBundle> {
-  const { build } = await import('esbuild')
+  const { build } = await import('esbuild').catch((error: unknown) => {
+    throw new Error('The demo is bundled at start-up and needs esbuild (a development dependency): install it or turn DEMO_ENABLED off', { cause: error })
+  })
   const result = await build({
     entryPoints: [`${PAGE_DIR}main.ts`],
     bundle: true,

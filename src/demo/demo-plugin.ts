@@ -32,7 +32,8 @@ function secure (reply: FastifyReply, contentType: string): FastifyReply {
  * start-up instead of the first visit.
  */
 export default fp(async function demo (fastify) {
-  const [html, bundle] = await Promise.all([readDemoHtml(), buildDemoBundle()])
+  const bundle = await buildDemoBundle()
+  const html = await readDemoHtml()
   const routeOptions = { schema: { hide: true }, logLevel: 'warn' as const }
 
   fastify.get('/demo', routeOptions, async (_request, reply) => secure(reply, 'text/html; charset=utf-8').send(html))

@@ -40,6 +40,14 @@ export function storageRoutes (app: FastifyInstance, options: StorageRoutesOptio
   app.register(async scope => {
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_UPLOAD_BYTES }, (_request, body, done) => { done(null, body) })
+    // Browsers PUT uploads cross-origin, as to fal's storage, which answers CORS for them.
+    scope.addHook('onRequest', async (_request, reply) => { reply.header('access-control-allow-origin', '*') })
+    scope.options('/storage/uploads/:token', async (_request, reply) => reply
+      .header('access-control-allow-methods', 'PUT')
+      .header('access-control-allow-headers', 'content-type')
+      .header('access-control-max-age', '600')
+      .code(204)
+      .send())
     scope.put<{ Params: TokenParams }>('/storage/uploads/:token', falHooks(hooks, 'upload-put', false), async (request, reply) => {
       const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
       if (!uploads.put(request.params.token, bytes, request.headers['content-type'])) {

@@ -8,6 +8,17 @@ interface ModelOutput {
   seed: number
 }
 
+// A file is uploaded once per pick, however many runs (or refused inputs) follow.
+const uploads = new WeakMap<File, string>()
+
+async function uploadOnce (file: File): Promise<string> {
+  const known = uploads.get(file)
+  if (known !== undefined) return known
+  const url = await fal.storage.upload(file)
+  uploads.set(file, url)
+  return url
+}
+
 /** One run of a model: upload the picked file if any, subscribe, and show what comes back. */
 export async function runModel (model: ModelForm, form: RenderedForm, view: RunView): Promise<void> {
   form.clearErrors()
@@ -17,7 +28,7 @@ export async function runModel (model: ModelForm, form: RenderedForm, view: RunV
     const { input, file, fileField } = form.read()
     if (file !== undefined && fileField !== undefined) {
       view.phase(`Uploading ${file.name}…`)
-      input[fileField] = await fal.storage.upload(file)
+      input[fileField] = await uploadOnce(file)
     }
     view.phase('Submitting…')
     const { data, requestId } = await fal.subscribe(model.id, {
