@@ -13,6 +13,7 @@ export interface ReserveJobInput {
 export type LimitRefusal = 'CONCURRENCY_LIMIT' | 'QUOTA_EXCEEDED'
 
 export type ReserveJobResult =
+  // The counts including this reservation.
   | { ok: true, inFlight: number, quotaUsed: number }
   // `inFlight` and `quotaUsed` are the counts as they stood; `retryAfterMs` is when the earliest
   // slot expires at the latest (jobs usually finish sooner) or the next UTC midnight.

@@ -40,8 +40,9 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
         reply.header('x-quota-remaining', Math.max(0, request.tier.dailySubmitQuota - verdict.quotaUsed))
         throw JobLimited(verdict.reason, Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)))
       }
-      reply.header('x-jobs-in-flight', verdict.inFlight + 1)
-      reply.header('x-quota-remaining', Math.max(0, request.tier.dailySubmitQuota - verdict.quotaUsed - 1))
+      // An admitted verdict already counts this submit.
+      reply.header('x-jobs-in-flight', verdict.inFlight)
+      reply.header('x-quota-remaining', Math.max(0, request.tier.dailySubmitQuota - verdict.quotaUsed))
       let requestId: string
       try {
         requestId = await send()

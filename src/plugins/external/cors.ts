@@ -11,7 +11,7 @@ export default fp<{ origins: string[] }>(async function corsPolicy (fastify, { o
     origin: (origin, callback) => { callback(null, origin !== undefined && allowed.has(origin)) },
     methods: ['GET', 'POST', 'PUT', 'OPTIONS'],
     allowedHeaders: ['content-type', 'authorization', 'accept', 'x-fal-target-url', 'x-fal-queue-priority', 'x-fal-runner-hint', 'x-fal-request-timeout', 'x-fal-object-lifecycle-preference', 'x-request-id'],
-    exposedHeaders: ['x-fal-request-id', 'x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+    exposedHeaders: ['x-fal-request-id', 'x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-jobs-in-flight', 'x-quota-remaining'],
     maxAge: 600
   })
 }, { name: 'cors' })

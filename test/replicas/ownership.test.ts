@@ -1,0 +1,61 @@
+import t from 'tap'
+import { KEYS, signToken, writePolicyFile } from '../plugins/policy-fixture.js'
+import { UNKNOWN_REQUEST_ID, callsAbout, operateVia, startCluster, submitVia, type RequestOperation, type Route } from './cluster.js'
+
+const ROUTES: Route[] = ['typed', 'proxy']
+const OPERATIONS: RequestOperation[] = ['status', 'stream', 'result', 'cancel']
+
+t.test('a request belongs to the client that submitted it, on every replica and both routes', async t => {
+  const { emulator, gateways } = await startCluster(t, {
+    replicas: 2,
+    env: { POLICY_FILE: writePolicyFile(t) },
+    // Long enough in the queue that nothing completes while the intruders try.
+    emulator: { queueMs: 1500, processingMs: 100 }
+  })
+  const [a, b] = gateways as [typeof gateways[0], typeof gateways[0]]
+  const intruders = { 'client key bob': KEYS.bob, 'JWT of another subject': await signToken('mallory', { claims: { tier: 'pro' } }) }
+
+  const submitted = await submitVia(a, 'typed', { bearer: KEYS.alice })
+  t.equal(submitted.status, 202, 'alice submits on replica A')
+  const id = submitted.json().request_id as string
+
+  for (const route of ROUTES) {
+    for (const operation of OPERATIONS) {
+      const unknown = await operateVia(a, route, operation, UNKNOWN_REQUEST_ID, { bearer: KEYS.alice })
+      t.equal(unknown.status, 404, `${route} ${operation} of an unknown id is 404`)
+      t.equal(unknown.json().code, 'REQUEST_NOT_FOUND')
+      for (const [intruder, bearer] of Object.entries(intruders)) {
+        for (const [replica, gateway] of [['A', a], ['B', b]] as const) {
+          const before = callsAbout(emulator, id)
+          const answer = await operateVia(gateway, route, operation, id, { bearer })
+          t.equal(answer.status, 404, `${intruder}: ${route} ${operation} on ${replica} is 404`)
+          t.equal(answer.text, unknown.text, `${intruder}: ${route} ${operation} on ${replica} reads exactly like an unknown id`)
+          t.equal(callsAbout(emulator, id), before, `${intruder}: ${route} ${operation} on ${replica} never reached fal`)
+        }
+      }
+    }
+  }
+  t.equal(callsAbout(emulator, id), 0, 'fal heard nothing about the request from anyone but its submitter')
+
+  for (const route of ROUTES) {
+    const status = await operateVia(b, route, 'status', id, { bearer: KEYS.alice })
+    t.ok(status.status === 200 || status.status === 202, `alice polls it on replica B (${route}): ${status.status}`)
+    t.equal(status.json().request_id, id)
+  }
+  const stream = await operateVia(b, 'typed', 'stream', id, { bearer: KEYS.alice })
+  t.equal(stream.status, 200, 'alice streams its status on replica B')
+  t.match(stream.text, /"status":"COMPLETED"/, 'the stream runs until the job completes')
+  for (const route of ROUTES) {
+    const result = await operateVia(b, route, 'result', id, { bearer: KEYS.alice })
+    t.equal(result.status, 200, `alice fetches the result on replica B (${route})`)
+    t.type(result.json().image?.url, 'string', 'the result carries the image')
+  }
+
+  const viaProxy = await submitVia(b, 'proxy', { bearer: KEYS.alice })
+  t.equal(viaProxy.status, 200, 'alice submits through the proxy on replica B')
+  const second = viaProxy.json().request_id as string
+  const cancel = await operateVia(a, 'typed', 'cancel', second, { bearer: KEYS.alice })
+  t.equal(cancel.status, 202, 'alice cancels it on replica A through the typed route')
+  const proxyStream = await operateVia(a, 'proxy', 'stream', second, { bearer: KEYS.alice })
+  t.equal(proxyStream.status, 200, 'alice streams its status through the proxy on replica A')
+})
