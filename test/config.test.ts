@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+const KEY = 'config-test-id:config-test-secret'
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+function refusal (env: Record<string, string>): ConfigError | undefined {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  return undefined
+}
+
+t.test('a missing key is refused, naming FAL_KEY', async t => {
+  const envs: Array<Record<string, string>> = [{}, { FAL_KEY: '' }, { FAL_KEY_ID: 'id-only' }, { FAL_KEY_SECRET: 'secret-only' }]
+  for (const env of envs) {
+    const error = refusal(env)
+    t.ok(error instanceof ConfigError, `refused: ${JSON.stringify(env)}`)
+    t.match(error?.message, /FAL_KEY/)
+    t.notMatch(error?.message, /\n/, 'one line')
+  }
+})
+
+t.test('FAL_KEY_ID and FAL_KEY_SECRET together stand for FAL_KEY', async t => {
+  t.equal(loadConfig({ FAL_KEY_ID: 'the-id', FAL_KEY_SECRET: 'the-secret' }).falKey, 'the-id:the-secret')
+  t.equal(loadConfig({ FAL_KEY: KEY }).falKey, KEY)
+})
+
+t.test('an invalid value is refused with one line naming its variable, never the key', async t => {
+  const invalid: Array<[string, string]> = [
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['LOG_LEVEL', 'verbose'],
+    ['FAL_QUEUE_URL', 'queue.fal.run'],
+    ['FAL_QUEUE_URL', 'ftp://queue.example.com'],
+    ['FAL_REST_URL', 'javascript:alert(1)'],
+    ['PUBLIC_URL', 'gateway.example.com'],
+    ['BODY_LIMIT', 'lots'],
+    ['RATE_LIMIT_SUBMIT_MAX', '-3'],
+    ['UPSTREAM_TIMEOUT_MS', '0'],
+    ['NODE_ENV', 'staging']
+  ]
+  for (const [name, value] of invalid) {
+    const error = refusal({ FAL_KEY: KEY, [name]: value })
+    t.ok(error instanceof ConfigError, `${name}=${value} is refused`)
+    t.match(error?.message, new RegExp(`\\b${name}\\b`), `${name}=${value}: the message names ${name}`)
+    t.notMatch(error?.message, /\n/, 'one line')
+    t.notOk(error?.message.includes(KEY.split(':')[1] as string), 'the message does not carry the key')
+  }
+})
+
+t.test('defaults', async t => {
+  const config = loadConfig({ FAL_KEY: KEY })
+  t.match(config, {
+    port: 3000,
+    host: '0.0.0.0',
+    logLevel: 'info',
+    falQueueUrl: 'https://queue.fal.run',
+    falRestUrl: 'https://rest.fal.ai',
+    corsOrigins: [],
+    trustProxy: [],
+    webhookHosts: [],
+    bodyLimit: 10 * 1024 * 1024,
+    rateLimits: { submit: { max: 10, windowMs: 60_000 }, poll: { max: 600, windowMs: 60_000 } }
+  })
+  t.equal(config.publicUrl, undefined)
+  t.same(loadConfig({ FAL_KEY: KEY, PORT: '', HOST: '' }).port, 3000, 'an empty variable counts as unset')
+})
+
+t.test('values are read as documented', async t => {
+  const config = loadConfig({
+    FAL_KEY: KEY,
+    PORT: '8080',
+    LOG_LEVEL: 'warn',
+    PUBLIC_URL: 'https://gateway.example.com/',
+    FAL_QUEUE_URL: 'http://127.0.0.1:4000/',
+    FAL_REST_URL: 'http://127.0.0.1:4001',
+    CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
+    WEBHOOK_HOSTS: 'Hooks.Example.com,*.example.org',
+    RATE_LIMIT_SUBMIT_MAX: '3',
+    RATE_LIMIT_POLL_WINDOW: '1000'
+  })
+  t.match(config, {
+    port: 8080,
+    logLevel: 'warn',
+    publicUrl: 'https://gateway.example.com',
+    falQueueUrl: 'http://127.0.0.1:4000',
+    falRestUrl: 'http://127.0.0.1:4001',
+    corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
+    webhookHosts: ['hooks.example.com', '*.example.org'],
+    rateLimits: { submit: { max: 3 }, poll: { windowMs: 1000 } }
+  })
+})
+
+t.test('the real entry exits non-zero with one stderr line naming FAL_KEY when it is missing', async t => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FAL_') && name !== 'NODE_OPTIONS'))
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { ...env, PORT: '0', HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  t.teardown(() => { clearTimeout(killer) })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  child.stdout.resume()
+  const [code] = await once(child, 'exit') as [number | null]
+  t.not(code, 0, 'exit code is non-zero')
+  t.not(code, null, 'the process exited by itself')
+  const lines = stderr.split('\n').filter(line => line.trim().length > 0)
+  t.equal(lines.length, 1, 'exactly one stderr line')
+  t.match(lines[0], /FAL_KEY/, 'the line names FAL_KEY')
+})
