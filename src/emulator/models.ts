@@ -25,9 +25,11 @@ export const IMAGE_SIZE_PRESETS: Readonly<Record<string, { width: number, height
   landscape_16_9: { width: 1024, height: 576 }
 }
 
-// A cap of our own: the emulator renders real PNGs, so custom sizes must stay affordable.
+// fal accepts sides up to 14142; the emulator renders real PNGs, so it draws larger sizes scaled
+// down to MAX_SIDE (keeping their shape) and reports the size it drew.
+const FAL_MAX_SIDE = 14142
 export const MAX_SIDE = 4096
-const sideCheck = isIntegerBetween(1, MAX_SIDE)
+const sideCheck = isIntegerBetween(1, FAL_MAX_SIDE)
 const presetCheck = isOneOf(Object.keys(IMAGE_SIZE_PRESETS))
 
 const imageSize: Field = {
@@ -43,7 +45,8 @@ function sizeOf (value: unknown): { width: number, height: number } {
   if (typeof value === 'string') return IMAGE_SIZE_PRESETS[value] ?? { width: 1024, height: 1024 }
   if (typeof value === 'object' && value !== null) {
     const { width, height } = value as { width: number, height: number }
-    return { width, height }
+    const scale = Math.min(1, MAX_SIDE / Math.max(width, height))
+    return { width: Math.max(1, Math.floor(width * scale)), height: Math.max(1, Math.floor(height * scale)) }
   }
   return { width: 1024, height: 1024 }
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { fileUrl, image, imageSize } from './shared-schemas.js'
+import { fileUrl, image, imageSize, safeInteger } from './shared-schemas.js'
 import type { FalModel } from './model.js'
 
 /** Transcribed from fal's page for fal-ai/illusion-diffusion (shared/seeds/000_*.txt). */
@@ -22,14 +22,14 @@ export const IllusionDiffusionInputSchema = Type.Object({
   })),
   control_guidance_start: Type.Optional(Type.Number()),
   control_guidance_end: Type.Optional(Type.Number({ default: 1 })),
-  seed: Type.Optional(Type.Integer({
+  seed: Type.Optional(safeInteger({
     description: 'Seed of the generated Image. It will be the same value of the one passed in the input or the randomly generated that was used in case none was passed.'
   })),
   scheduler: Type.Optional(Type.Union([Type.Literal('DPM++ Karras SDE'), Type.Literal('Euler')], {
     default: 'Euler',
     description: 'Scheduler / sampler to use for the image denoising process.'
   })),
-  num_inference_steps: Type.Optional(Type.Integer({
+  num_inference_steps: Type.Optional(safeInteger({
     default: 40,
     description: 'Increasing the amount of steps tells Stable Diffusion that it should take more steps to generate your final result which can increase the amount of detail in your image.'
   })),

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { image } from './shared-schemas.js'
+import { image, safeInteger } from './shared-schemas.js'
 import type { FalModel } from './model.js'
 
 /** Transcribed from fal's page for fal-ai/layer-diffusion (shared/seeds/004_*.txt). */
@@ -16,11 +16,11 @@ export const LayerDiffusionInputSchema = Type.Object({
     default: 8,
     description: 'The guidance scale for the model.'
   })),
-  num_inference_steps: Type.Optional(Type.Integer({
+  num_inference_steps: Type.Optional(safeInteger({
     default: 20,
     description: 'The number of inference steps for the model.'
   })),
-  seed: Type.Optional(Type.Integer({
+  seed: Type.Optional(safeInteger({
     description: 'The same seed and the same prompt given to the same version of Stable Diffusion will output the same image every time.'
   })),
   enable_safety_checker: Type.Optional(Type.Boolean({

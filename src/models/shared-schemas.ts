@@ -1,9 +1,19 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type IntegerOptions, type Static } from '@sinclair/typebox'
 
 /**
  * Schema pieces both model pages share. Transcribed from the "Other types" section of the
  * model pages in shared/seeds; descriptions are fal's own words.
  */
+
+/**
+ * An integer fal can take: JSON Schema's `integer` also admits 3.2e236, which fal refuses; the
+ * gateway refuses it first, so it never costs a call.
+ */
+export const safeInteger = (options: IntegerOptions = {}) => Type.Integer({
+  minimum: Number.MIN_SAFE_INTEGER,
+  maximum: Number.MAX_SAFE_INTEGER,
+  ...options
+})
 
 /** An input file: an http(s) URL fal can fetch, or an inline base64 image (the pages allow both). */
 export const fileUrl = (description: string) => Type.String({

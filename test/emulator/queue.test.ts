@@ -86,7 +86,8 @@ t.test('subscribe (streaming) to Layer Diffusion: each log line arrives once; th
 })
 
 t.test('queue.submit, status, result and cancel, one step at a time', async t => {
-  const { fal, baseUrl } = await startEmulator(t, { queueMs: 200, processingMs: 200 })
+  // Wide windows: on a loaded machine each step may take a while.
+  const { fal, baseUrl } = await startEmulator(t, { queueMs: 400, processingMs: 3000 })
   const submitted = await fal.queue.submit(ILLUSION, { input: illusionInput })
   t.match(submitted, {
     request_id: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
@@ -101,7 +102,7 @@ t.test('queue.submit, status, result and cancel, one step at a time', async t =>
   t.match(await fal.queue.status(ILLUSION, { requestId, logs: true }), { status: 'IN_QUEUE', queue_position: Number })
   await t.rejects(fal.queue.result(ILLUSION, { requestId }), { name: 'ApiError', status: 400, body: { detail: 'Request is still in progress' } })
 
-  await new Promise(resolve => setTimeout(resolve, 250))
+  await new Promise(resolve => setTimeout(resolve, 600))
   const running = await fal.queue.status(ILLUSION, { requestId, logs: true })
   t.equal(running.status, 'IN_PROGRESS')
   t.ok('logs' in running && running.logs.length >= 1 && running.logs.length < 7, 'some log lines so far')
@@ -109,7 +110,7 @@ t.test('queue.submit, status, result and cancel, one step at a time', async t =>
   const quiet = await fal.queue.status(ILLUSION, { requestId, logs: false })
   t.same('logs' in quiet ? quiet.logs : undefined, [], 'logs=0 leaves the lines out')
 
-  await new Promise(resolve => setTimeout(resolve, 200))
+  await new Promise(resolve => setTimeout(resolve, 3000))
   t.match(await fal.queue.status(ILLUSION, { requestId }), { status: 'COMPLETED' })
   t.match((await fal.queue.result(ILLUSION, { requestId })).data, { image: { width: 1024, height: 1024 } })
   await t.rejects(fal.queue.cancel(ILLUSION, { requestId }), { name: 'ApiError', status: 400, body: { status: 'ALREADY_COMPLETED' } })
