@@ -36,8 +36,28 @@ const EnvSchema = Type.Object({
   OWNERSHIP_TTL_MS: Type.Integer({ minimum: 1000, default: 24 * 3600_000 }),
   JOB_TTL_MS: Type.Integer({ minimum: 1000, default: 3600_000 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000 }),
+  UPSTREAM_TIMEOUT_SUBMIT_MS: Type.Optional(Type.Integer({ minimum: 1 })),
+  UPSTREAM_TIMEOUT_STATUS_MS: Type.Optional(Type.Integer({ minimum: 1 })),
+  UPSTREAM_TIMEOUT_RESULT_MS: Type.Optional(Type.Integer({ minimum: 1 })),
+  UPSTREAM_TIMEOUT_CANCEL_MS: Type.Optional(Type.Integer({ minimum: 1 })),
+  UPSTREAM_TIMEOUT_UPLOAD_MS: Type.Optional(Type.Integer({ minimum: 1 })),
+  UPSTREAM_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
+  UPSTREAM_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 100 }),
+  UPSTREAM_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 2000 }),
+  BREAKER_ERROR_THRESHOLD_PERCENT: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+  BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, default: 10 }),
+  BREAKER_RESET_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  BREAKER_WINDOW_MS: Type.Integer({ minimum: 1000, default: 10_000 }),
   STREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 15 * 60_000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 60_000 }),
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 72_000 }),
+  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 0 }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  MAX_HEAP_USED_BYTES: Type.Optional(Type.Integer({ minimum: 0 })),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   DEMO_ENABLED: Type.Optional(Type.Boolean())
 })
 type Env = Static<typeof EnvSchema>
@@ -82,14 +102,34 @@ export interface Config {
   /** Safety net: a job stops counting as in flight after this even if nobody saw it finish. */
   jobTtlMs: number
   upstreamTimeoutMs: number
+  /** Total deadline of one call to fal, retries included, per operation (default UPSTREAM_TIMEOUT_MS). */
+  upstreamTimeouts: UpstreamTimeouts
+  /** Retries of idempotent reads (status, result): capped, jittered exponential backoff. */
+  upstreamRetry: { retries: number, baseDelayMs: number, maxDelayMs: number }
+  /** One circuit breaker per upstream operation. */
+  breaker: { errorThresholdPercent: number, volumeThreshold: number, resetMs: number, windowMs: number }
   /** Longest a status stream may stay open; fal ends it when the job completes. */
   streamTimeoutMs: number
   /** How long in-flight requests and streams get to finish after SIGTERM. */
   shutdownGraceMs: number
+  /**
+   * Node's server timeouts. `requestTimeout` and `headersTimeout` bound how long a client may take
+   * to send its request (slow-drip clients get 408 and are cut off); `keepAliveTimeout` must exceed
+   * the load balancer's idle timeout; `connectionTimeout` is socket inactivity (0 = off: the
+   * upstream and stream deadlines already bound the wait for an answer, and a quiet status stream
+   * must not be cut).
+   */
+  server: { requestTimeoutMs: number, headersTimeoutMs: number, keepAliveTimeoutMs: number, connectionTimeoutMs: number }
+  /** Load shedding: 503 when the event loop lags more than this (0 = off) or the heap is this full. */
+  pressure: { maxEventLoopDelayMs: number, maxHeapUsedBytes?: number }
+  /** `/metrics` on the main port behind this bearer token, and/or on its own port. */
+  metrics: { token?: string, port?: number }
   demoEnabled: boolean
 }
 
 export interface RateLimit { max: number, windowMs: number }
+
+export interface UpstreamTimeouts { submit: number, status: number, result: number, cancel: number, upload: number }
 
 /** Thrown for a bad setting; its message is the one line printed before the process exits. */
 export class ConfigError extends Error {
@@ -121,6 +161,9 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
   const falKey = valid.FAL_KEY ?? (valid.FAL_KEY_ID !== undefined && valid.FAL_KEY_SECRET !== undefined
     ? `${valid.FAL_KEY_ID}:${valid.FAL_KEY_SECRET}`
     : undefined)
+  if (valid.HEADERS_TIMEOUT_MS > valid.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('Invalid HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS')
+  }
   if (falKey === undefined) {
     throw new ConfigError('Missing FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET): the gateway cannot call fal without it')
   }
@@ -155,8 +198,30 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     ownershipTtlMs: valid.OWNERSHIP_TTL_MS,
     jobTtlMs: valid.JOB_TTL_MS,
     upstreamTimeoutMs: valid.UPSTREAM_TIMEOUT_MS,
+    upstreamTimeouts: {
+      submit: valid.UPSTREAM_TIMEOUT_SUBMIT_MS ?? valid.UPSTREAM_TIMEOUT_MS,
+      status: valid.UPSTREAM_TIMEOUT_STATUS_MS ?? valid.UPSTREAM_TIMEOUT_MS,
+      result: valid.UPSTREAM_TIMEOUT_RESULT_MS ?? valid.UPSTREAM_TIMEOUT_MS,
+      cancel: valid.UPSTREAM_TIMEOUT_CANCEL_MS ?? valid.UPSTREAM_TIMEOUT_MS,
+      upload: valid.UPSTREAM_TIMEOUT_UPLOAD_MS ?? valid.UPSTREAM_TIMEOUT_MS
+    },
+    upstreamRetry: { retries: valid.UPSTREAM_RETRIES, baseDelayMs: valid.UPSTREAM_RETRY_BASE_MS, maxDelayMs: valid.UPSTREAM_RETRY_MAX_MS },
+    breaker: {
+      errorThresholdPercent: valid.BREAKER_ERROR_THRESHOLD_PERCENT,
+      volumeThreshold: valid.BREAKER_VOLUME_THRESHOLD,
+      resetMs: valid.BREAKER_RESET_MS,
+      windowMs: valid.BREAKER_WINDOW_MS
+    },
     streamTimeoutMs: valid.STREAM_TIMEOUT_MS,
     shutdownGraceMs: valid.SHUTDOWN_GRACE_MS,
+    server: {
+      requestTimeoutMs: valid.REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: valid.HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: valid.KEEP_ALIVE_TIMEOUT_MS,
+      connectionTimeoutMs: valid.CONNECTION_TIMEOUT_MS
+    },
+    pressure: { maxEventLoopDelayMs: valid.MAX_EVENT_LOOP_DELAY_MS, maxHeapUsedBytes: valid.MAX_HEAP_USED_BYTES },
+    metrics: { token: valid.METRICS_TOKEN, port: valid.METRICS_PORT },
     demoEnabled: valid.DEMO_ENABLED ?? valid.NODE_ENV === 'development'
   }
 }

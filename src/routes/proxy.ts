@@ -9,7 +9,6 @@ import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
 import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { upstreamHeaders } from '../http/upstream-headers.js'
 import { createWebhookCheck } from '../http/webhook-allowlist.js'
-import { forwardRaw } from '../upstream/raw-forward.js'
 import { UpstreamHttpError, UpstreamMalformedError, parseRetryAfter } from '../upstream/upstream-errors.js'
 
 declare module 'fastify' {
@@ -33,7 +32,7 @@ const RESPONSE_HEADERS = ['content-type', 'x-fal-request-id', 'retry-after'] as 
  * never copies the caller's credentials or fal's cookies.
  */
 const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
-  const { pool, endpoints } = fastify.upstream
+  const { forward, endpoints } = fastify.upstream
   const authorization = `Key ${config.falKey}`
   const checkWebhook = createWebhookCheck(config.webhookHosts)
   fastify.decorateRequest('proxyTarget', null as unknown as ProxyTarget)
@@ -47,14 +46,15 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
 
   function call (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<Dispatcher.ResponseData> {
     const hasBody = target.operation === 'submit' || target.operation === 'upload'
-    const timeoutMs = target.operation === 'stream' ? config.streamTimeoutMs : config.upstreamTimeoutMs
-    return forwardRaw(pool, {
+    const clientLeaves = abortWhenClientLeaves(reply)
+    // The upstream layer adds each operation's deadline; a stream's lifetime is bounded here.
+    return forward(target.operation, {
       base: target.host === 'queue' ? endpoints.queue : endpoints.rest,
       method: request.method as 'GET' | 'POST' | 'PUT',
       pathAndQuery: target.pathAndQuery,
       headers: upstreamHeaders(authorization, request.headers, hasBody, target.operation === 'stream' ? 'text/event-stream' : 'application/json'),
       body: hasBody ? JSON.stringify(request.body) : undefined,
-      signal: AbortSignal.any([abortWhenClientLeaves(reply), AbortSignal.timeout(timeoutMs)])
+      signal: target.operation === 'stream' ? AbortSignal.any([clientLeaves, AbortSignal.timeout(config.streamTimeoutMs)]) : clientLeaves
     })
   }
 

@@ -1,5 +1,6 @@
 import { ApiError, createFalClient, type InQueueQueueStatus } from '@fal-ai/client'
 import { fetch as undiciFetch, type Agent } from 'undici'
+import type { CallPolicy } from './call-policy.js'
 import type { FalEndpoints } from './fal-endpoints.js'
 import {
   UpstreamHttpError,
@@ -15,7 +16,7 @@ export interface FalClientOptions {
   credentials: string
   endpoints: FalEndpoints
   pool: Agent
-  timeoutMs: number
+  policy: CallPolicy
 }
 
 export interface SubmitOptions {
@@ -28,15 +29,14 @@ export interface SubmitOptions {
 
 /**
  * The calls where `@fal-ai/client`'s semantics pay for themselves: submit and cancel, with its
- * typed errors (`ValidationError` for fal's 422). Its own retries are defeated on purpose: a
- * retried submit is a second paid job.
+ * typed errors (`ValidationError` for fal's 422). Its own retries are defeated on purpose, and
+ * the call policy never retries these either: a retried submit is a second paid job.
  */
-export function createFalQueueClient ({ credentials, endpoints, pool, timeoutMs }: FalClientOptions) {
+export function createFalQueueClient ({ credentials, endpoints, pool, policy }: FalClientOptions) {
   const fetchThroughPool = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = endpoints.map(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url)
-    const signal = init?.signal == null
-      ? AbortSignal.timeout(timeoutMs)
-      : AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
+    // The call policy always passes its deadline as the client's abortSignal.
+    const signal = init?.signal ?? undefined
     let response
     try {
       response = await undiciFetch(url, { ...(init as object), signal, dispatcher: pool })
@@ -66,24 +66,28 @@ export function createFalQueueClient ({ credentials, endpoints, pool, timeoutMs 
 
   return {
     async submit (appId: string, options: SubmitOptions): Promise<InQueueQueueStatus> {
-      try {
-        return await client.queue.submit(appId, {
-          input: options.input,
-          webhookUrl: options.webhookUrl,
-          headers: options.headers,
-          abortSignal: options.signal
-        })
-      } catch (error) {
-        throw normalize(error)
-      }
+      return await policy('submit', options.signal, async signal => {
+        try {
+          return await client.queue.submit(appId, {
+            input: options.input,
+            webhookUrl: options.webhookUrl,
+            headers: options.headers,
+            abortSignal: signal
+          })
+        } catch (error) {
+          throw normalize(error)
+        }
+      })
     },
 
     async cancel (appId: string, requestId: string, signal?: AbortSignal): Promise<void> {
-      try {
-        await client.queue.cancel(appId, { requestId, abortSignal: signal })
-      } catch (error) {
-        throw normalize(error)
-      }
+      await policy('cancel', signal, async deadline => {
+        try {
+          await client.queue.cancel(appId, { requestId, abortSignal: deadline })
+        } catch (error) {
+          throw normalize(error)
+        }
+      })
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Agent, Dispatcher } from 'undici'
+import type { CallPolicy } from './call-policy.js'
 import type { FalEndpoints } from './fal-endpoints.js'
 import {
   UpstreamHttpError,
@@ -11,7 +12,7 @@ export interface QueueReaderOptions {
   credentials: string
   endpoints: FalEndpoints
   pool: Agent
-  timeoutMs: number
+  policy: CallPolicy
 }
 
 export interface UpstreamJson {
@@ -25,28 +26,21 @@ export interface UpstreamJson {
  * The hot path: status and result polls, straight on the pooled undici connection.
  * `@fal-ai/client` costs more per call than the HTTP itself (shared/docs/performance.md).
  */
-export function createQueueReader ({ credentials, endpoints, pool, timeoutMs }: QueueReaderOptions) {
+export function createQueueReader ({ credentials, endpoints, pool, policy }: QueueReaderOptions) {
   const { origin, pathPrefix } = endpoints.queue
   const headers = {
     authorization: `Key ${credentials}`,
     accept: 'application/json'
   }
 
-  async function getJson (path: string, signal?: AbortSignal): Promise<UpstreamJson> {
-    const deadline = signal === undefined
-      ? AbortSignal.timeout(timeoutMs)
-      : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+  async function getJson (path: string, signal: AbortSignal): Promise<UpstreamJson> {
     let response: Dispatcher.ResponseData
-    try {
-      response = await pool.request({ origin, path: pathPrefix + path, method: 'GET', headers, signal: deadline })
-    } catch (error) {
-      throw toUpstreamError(error, deadline)
-    }
     let text: string
     try {
+      response = await pool.request({ origin, path: pathPrefix + path, method: 'GET', headers, signal })
       text = await response.body.text()
     } catch (error) {
-      throw toUpstreamError(error, deadline)
+      throw toUpstreamError(error, signal)
     }
     if (response.statusCode >= 300) {
       throw new UpstreamHttpError(response.statusCode, parseOrUndefined(text), parseRetryAfter(response.headers['retry-after']))
@@ -61,34 +55,43 @@ export function createQueueReader ({ credentials, endpoints, pool, timeoutMs }: 
     return { statusCode: response.statusCode, body, falRequestId: typeof falRequestId === 'string' ? falRequestId : undefined }
   }
 
-  /** Opens fal's status stream; a non-200 answer is read and thrown like any other failure. */
+  /**
+   * Opens fal's status stream; a non-200 answer is read and thrown like any other failure.
+   * fal must answer within the stream operation's deadline; `signal` alone bounds the stream after.
+   */
   async function openStatusStream (appId: string, requestId: string, logs: boolean, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-    let response: Dispatcher.ResponseData
-    try {
-      response = await pool.request({
-        origin,
-        path: `${pathPrefix}/${appId}/requests/${requestId}/status/stream?logs=${logs ? 1 : 0}`,
-        method: 'GET',
-        headers: { ...headers, accept: 'text/event-stream' },
-        signal
-      })
-    } catch (error) {
-      throw toUpstreamError(error, signal)
-    }
-    if (response.statusCode !== 200) {
-      const text = await response.body.text().catch(() => '')
-      throw new UpstreamHttpError(response.statusCode, parseOrUndefined(text), parseRetryAfter(response.headers['retry-after']))
-    }
-    return response
+    return await policy('stream', signal, async deadline => {
+      let response: Dispatcher.ResponseData
+      try {
+        response = await pool.request({
+          origin,
+          path: `${pathPrefix}/${appId}/requests/${requestId}/status/stream?logs=${logs ? 1 : 0}`,
+          method: 'GET',
+          headers: { ...headers, accept: 'text/event-stream' },
+          signal: deadline
+        })
+      } catch (error) {
+        throw toUpstreamError(error, deadline)
+      }
+      if (response.statusCode !== 200) {
+        const text = await response.body.text().catch(() => '')
+        throw new UpstreamHttpError(response.statusCode, parseOrUndefined(text), parseRetryAfter(response.headers['retry-after']))
+      }
+      if (!String(response.headers['content-type']).startsWith('text/event-stream')) {
+        await response.body.dump().catch(() => {})
+        throw new UpstreamMalformedError()
+      }
+      return response
+    })
   }
 
   return {
     openStatusStream,
-    status (appId: string, requestId: string, logs: boolean, signal?: AbortSignal): Promise<UpstreamJson> {
-      return getJson(`/${appId}/requests/${requestId}/status?logs=${logs ? 1 : 0}`, signal)
+    async status (appId: string, requestId: string, logs: boolean, signal?: AbortSignal): Promise<UpstreamJson> {
+      return await policy('status', signal, deadline => getJson(`/${appId}/requests/${requestId}/status?logs=${logs ? 1 : 0}`, deadline))
     },
-    result (appId: string, requestId: string, signal?: AbortSignal): Promise<UpstreamJson> {
-      return getJson(`/${appId}/requests/${requestId}`, signal)
+    async result (appId: string, requestId: string, signal?: AbortSignal): Promise<UpstreamJson> {
+      return await policy('result', signal, deadline => getJson(`/${appId}/requests/${requestId}`, deadline))
     }
   }
 }

@@ -1,6 +1,8 @@
 import type { Agent, Dispatcher } from 'undici'
+import type { UpstreamOperation } from './breakers.js'
+import type { CallPolicy } from './call-policy.js'
 import type { UpstreamBase } from './fal-endpoints.js'
-import { toUpstreamError } from './upstream-errors.js'
+import { UpstreamHttpError, parseRetryAfter, toUpstreamError } from './upstream-errors.js'
 
 export interface ForwardRequest {
   base: UpstreamBase
@@ -8,24 +10,41 @@ export interface ForwardRequest {
   pathAndQuery: string
   headers: Record<string, string>
   body?: string
-  signal: AbortSignal
+  /** The caller's own signal (the client leaving, a stream's lifetime); the deadline is added here. */
+  signal?: AbortSignal
+}
+
+/** Answers that are fal's trouble, not the client's: thrown, so the breaker and retries see them. */
+function isFalFailure (statusCode: number): boolean {
+  return statusCode >= 500 || statusCode === 401 || statusCode === 403 || statusCode === 429
 }
 
 /**
- * One call to fal on the pooled connection, answered as undici gives it (the body still a
- * stream), for the proxy's pass-through. Transport failures come back as UpstreamErrors.
+ * One call to fal on the pooled connection under the operation's call policy, answered as undici
+ * gives it (the body still a stream), for the proxy's pass-through. Transport failures and fal's
+ * 5xx, 401, 403 and 429 come back as UpstreamErrors; any other answer is the caller's to relay.
  */
-export async function forwardRaw (pool: Agent, request: ForwardRequest): Promise<Dispatcher.ResponseData> {
-  try {
-    return await pool.request({
-      origin: request.base.origin,
-      path: request.base.pathPrefix + request.pathAndQuery,
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      signal: request.signal
+export function createRawForwarder (pool: Agent, policy: CallPolicy) {
+  return async function forward (operation: UpstreamOperation, request: ForwardRequest): Promise<Dispatcher.ResponseData> {
+    return await policy(operation, request.signal, async signal => {
+      let response: Dispatcher.ResponseData
+      try {
+        response = await pool.request({
+          origin: request.base.origin,
+          path: request.base.pathPrefix + request.pathAndQuery,
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+          signal
+        })
+      } catch (error) {
+        throw toUpstreamError(error, signal)
+      }
+      if (!isFalFailure(response.statusCode)) return response
+      const body = await response.body.json().catch(() => undefined)
+      throw new UpstreamHttpError(response.statusCode, body, parseRetryAfter(response.headers['retry-after']))
     })
-  } catch (error) {
-    throw toUpstreamError(error, request.signal)
   }
 }
+
+export type RawForward = ReturnType<typeof createRawForwarder>

@@ -6,7 +6,7 @@
  * sent twice. These errors never carry the key, and their messages never name the upstream host.
  */
 export abstract class UpstreamError extends Error {
-  abstract readonly kind: 'http' | 'timeout' | 'unreachable' | 'malformed'
+  abstract readonly kind: 'http' | 'timeout' | 'unreachable' | 'malformed' | 'circuit-open'
   constructor (message: string, readonly reason?: unknown) {
     super(message)
     this.name = new.target.name
@@ -43,6 +43,14 @@ export class UpstreamMalformedError extends UpstreamError {
   readonly kind = 'malformed'
   constructor (reason?: unknown) {
     super('fal answered with a body that is not valid JSON', reason)
+  }
+}
+
+/** The operation's circuit breaker is open: fal was not called at all. */
+export class UpstreamCircuitOpenError extends UpstreamError {
+  readonly kind = 'circuit-open'
+  constructor (readonly retryAfterSeconds: number) {
+    super('fal is failing: calls are paused')
   }
 }
 

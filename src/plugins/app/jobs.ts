@@ -33,7 +33,7 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
         reservationId,
         maxInFlight: request.tier.maxInFlight,
         dailyQuota: request.tier.dailySubmitQuota,
-        ttlMs: config.upstreamTimeoutMs + SUBMIT_MARGIN_MS
+        ttlMs: config.upstreamTimeouts.submit + SUBMIT_MARGIN_MS
       })
       if (!verdict.ok) {
         reply.header('x-jobs-in-flight', verdict.inFlight)
