@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream'
+import { pipeline, type Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.js'
@@ -103,7 +103,8 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     const urls = queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
     // fal ends the stream when the job completes; a stream cut short proves nothing.
     upstream.body.once('end', () => { jobs.finished(request, requestId) })
-    const events = upstream.body.pipe(rewriteSseData(status => ({ ...status, request_id: requestId, ...urls })))
+    // pipeline, not pipe: when the client's stream ends early (a drain, an error), fal's closes too.
+    const events = pipeline(upstream.body, rewriteSseData(status => ({ ...status, request_id: requestId, ...urls })), () => {})
     return reply
       .header('content-type', 'text/event-stream; charset=utf-8')
       .header('cache-control', 'no-cache')

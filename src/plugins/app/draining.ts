@@ -1,0 +1,83 @@
+import fp from 'fastify-plugin'
+import createError from '@fastify/error'
+import type { Socket } from 'node:net'
+import { PassThrough, Readable } from 'node:stream'
+
+/** Answered to requests that arrive once shutdown has begun. */
+export const ShuttingDown = createError('SHUTTING_DOWN', 'The gateway is shutting down: retry on another instance', 503)
+
+/** Routes that keep answering while the node drains: probes and the scraper. */
+const ALWAYS_SERVED = new Set(['/healthz', '/readyz', '/metrics'])
+/** Time kept after the streams end for their last bytes and the other cleanup. */
+const STREAM_END_MARGIN_MS = 1000
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Starts the drain (idempotent): called by `close()`, or earlier by the process's signal handler. */
+    drain: () => void
+  }
+}
+
+/**
+ * Graceful shutdown inside the app. Once draining: readiness is false, new requests get our 503
+ * `SHUTTING_DOWN` with `Connection: close`, every answer still in flight closes its connection
+ * after it (an idle keep-alive socket would otherwise hold `close()` until keepAliveTimeout),
+ * and open status streams get until `graceMs` minus a margin to finish on their own before they
+ * are ended cleanly (the client sees the event stream end and reconnects elsewhere).
+ */
+export default fp<{ graceMs: number }>(async function draining (fastify, { graceMs }) {
+  const streams = new Set<() => void>()
+  let draining = false
+  let streamsEnded = false
+  let streamTimer: NodeJS.Timeout | undefined
+
+  const endStreams = (): void => {
+    streamsEnded = true
+    for (const end of streams) end()
+  }
+
+  fastify.decorate('drain', function drain () {
+    if (draining) return
+    draining = true
+    fastify.readiness.ready = false
+    streamTimer = setTimeout(endStreams, Math.max(0, graceMs - STREAM_END_MARGIN_MS))
+    streamTimer.unref()
+  })
+
+  fastify.addHook('preClose', async () => { fastify.drain() })
+  fastify.addHook('onClose', async () => {
+    clearTimeout(streamTimer)
+    endStreams()
+  })
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (!draining || ALWAYS_SERVED.has(request.routeOptions.url ?? '')) return
+    reply.header('connection', 'close')
+    throw new ShuttingDown()
+  })
+
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close')
+    const type = reply.getHeader('content-type')
+    if (!(payload instanceof Readable) || typeof type !== 'string' || !type.startsWith('text/event-stream')) return payload
+    // The stream goes out through a pass-through the drain can end without touching the socket.
+    const out = new PassThrough()
+    payload.pipe(out)
+    let socket: Socket | null = null
+    const forwardError = (error: Error): void => { out.destroy(error) }
+    const end = (): void => {
+      streams.delete(end)
+      socket = reply.raw.socket
+      payload.unpipe(out)
+      // Destroying a stream before its end errors it (undici does): expected here, not the client's.
+      payload.off('error', forwardError).on('error', () => {}).destroy()
+      out.end(': the gateway is shutting down; reconnect to continue\n\n')
+    }
+    streams.add(end)
+    payload.once('error', forwardError)
+    out.once('close', () => { streams.delete(end) })
+    reply.raw.once('finish', () => { (socket as Socket | null)?.end() })
+    if (streamsEnded) setImmediate(end)
+    return out
+  })
+}, { name: 'draining', dependencies: ['readiness'] })

@@ -1,0 +1,101 @@
+import fp from 'fastify-plugin'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../../config.js'
+import { models } from '../../models/index.js'
+import { createGatewayMetrics, type GatewayMetrics } from '../../metrics/gateway-metrics.js'
+import { observeUpstream } from '../../metrics/upstream-observer.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: GatewayMetrics
+  }
+  interface FastifyRequest {
+    /** The `code` of the error this request was answered with, for the refusal counter. */
+    refusalCode: string | undefined
+  }
+}
+
+const UNMATCHED_ROUTE = 'unmatched'
+const MAX_PARSED_ERROR_BYTES = 16 * 1024
+
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest()
+
+/** The `code` of a JSON error body, as the error handler wrote it. */
+function errorCodeOf (payload: unknown): string | undefined {
+  if (typeof payload !== 'string' || payload.length > MAX_PARSED_ERROR_BYTES) return undefined
+  try {
+    const code = (JSON.parse(payload) as { code?: unknown }).code
+    return typeof code === 'string' ? code : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Prometheus metrics: requests by route pattern and status, calls to fal by model, operation and
+ * outcome, refusals by code and tier, jobs in flight, circuit state and Redis errors.
+ * `/metrics` is served on the main port only when METRICS_TOKEN is set, and then only to
+ * `Authorization: Bearer <token>`; METRICS_PORT serves it without a token (see lifecycle.ts).
+ */
+export default fp<{ config: Config }>(async function metrics (fastify, { config }) {
+  const gauges = createGatewayMetrics()
+  fastify.decorate('metrics', gauges)
+  fastify.decorateRequest('refusalCode', undefined)
+
+  const stopObserving = observeUpstream(gauges, fastify.upstream.endpoints, models.map(model => model.id))
+  const { breakers } = fastify.upstream
+  for (const { operation, state } of breakers.states()) gauges.reportCircuitState(operation, state)
+  const stopWatchingBreakers = breakers.onEvent(event => { gauges.reportCircuitState(event.operation, event.state) })
+  fastify.addHook('onClose', async () => {
+    stopObserving()
+    stopWatchingBreakers()
+  })
+
+  fastify.redis?.on('error', () => { gauges.redisErrors.inc() })
+
+  // Jobs this node submitted and has not seen finish; the job TTL forgets the ones nobody reports.
+  const inFlight = new Map<string, number>()
+  const { submit, finished } = fastify.jobs
+  fastify.jobs.submit = async (request, reply, send) => {
+    const requestId = await submit(request, reply, send)
+    inFlight.set(requestId.toLowerCase(), Date.now() + config.jobTtlMs)
+    return requestId
+  }
+  fastify.jobs.finished = (request, requestId) => {
+    inFlight.delete(requestId.toLowerCase())
+    finished(request, requestId)
+  }
+  gauges.countJobsWith(() => {
+    const now = Date.now()
+    for (const [id, expiresAt] of inFlight) if (expiresAt <= now) inFlight.delete(id)
+    return inFlight.size
+  })
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode >= 400) request.refusalCode = errorCodeOf(payload)
+    return payload
+  })
+
+  fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const labels = { route: request.routeOptions.url ?? UNMATCHED_ROUTE, method: request.method, status: String(reply.statusCode) }
+    gauges.httpRequests.inc(labels)
+    gauges.httpDuration.observe(labels, reply.elapsedTime / 1000)
+    if (reply.statusCode >= 400) {
+      gauges.refusals.inc({ code: request.refusalCode ?? `HTTP_${reply.statusCode}`, tier: request.client?.tier ?? 'none' })
+    }
+  })
+
+  const token = config.metrics.token
+  if (token === undefined) return
+  const expected = digest(`Bearer ${token}`)
+  fastify.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
+    const given = request.headers.authorization
+    if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({
+        statusCode: 401, code: 'METRICS_UNAUTHORIZED', error: 'Unauthorized', message: 'Send Authorization: Bearer <METRICS_TOKEN>'
+      })
+    }
+    return reply.type(gauges.registry.contentType).send(await gauges.registry.metrics())
+  })
+}, { name: 'metrics', dependencies: ['upstream', 'limit-store', 'jobs'] })

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { createEmulator } from '../../src/emulator/emulator.js'
+import { FAL_KEY } from '../helpers/gateway.js'
+import { ILLUSION, illusionInput } from '../routes/queue/queue-client.js'
+
+const GRACE_MS = 5000
+const POLL_DELAY_MS = 1000
+const POLLS = 50
+const STREAMS = 5
+
+interface StreamEnd { ok: boolean, text: string, error?: string }
+
+/** Reads a response body to its end; `ok` is false when the connection broke mid-stream. */
+async function readToEnd (response: Response): Promise<StreamEnd> {
+  let text = ''
+  const decoder = new TextDecoder()
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value)
+    return { ok: true, text }
+  } catch (error) {
+    return { ok: false, text, error: String(error) }
+  }
+}
+
+t.test('SIGTERM with 50 polls and 5 status streams in flight: all finish, later requests are refused, exit 0', async t => {
+  // Jobs run far longer than the test, so only the gateway can end the streams.
+  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs: 120_000 })
+  const emulatorUrl = await emulator.listen()
+  t.teardown(() => emulator.close())
+
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      FAL_KEY,
+      FAL_QUEUE_URL: emulatorUrl,
+      FAL_REST_URL: emulatorUrl,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      RATE_LIMIT_POLL_MAX: '10000',
+      MAX_IN_FLIGHT: '100'
+    },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  const logs: string[] = []
+  const lines = createInterface({ input: child.stdout })
+  let stderr = ''
+  child.stderr.on('data', chunk => { stderr += String(chunk) })
+  const listening = new Promise<string>((resolve, reject) => {
+    lines.on('line', line => {
+      logs.push(line)
+      const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1]
+      if (address !== undefined) resolve(address)
+    })
+    exited.then(([code]) => { reject(new Error(`the gateway exited (${code}) before listening: ${stderr}`)) }, reject)
+  })
+  const url = await listening
+
+  const submitted = await Promise.all(Array.from({ length: STREAMS }, async () => {
+    const response = await fetch(`${url}/queue/${ILLUSION}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(illusionInput) })
+    t.equal(response.status, 202, 'submit accepted')
+    return ((await response.json()) as { request_id: string }).request_id
+  }))
+
+  // Three streams on the typed route, two through the drop-in proxy.
+  const streams = await Promise.all(submitted.map(async (id, index) => {
+    const response = index < 3
+      ? await fetch(`${url}/queue/${ILLUSION}/requests/${id}/status/stream`)
+      : await fetch(`${url}/api/fal/proxy`, { headers: { 'x-fal-target-url': `https://queue.fal.run/${ILLUSION}/requests/${id}/status/stream` } })
+    t.equal(response.status, 200, `stream ${index} open`)
+    return response
+  }))
+  const streamEnds = streams.map(readToEnd)
+
+  emulator.faults.set({ mode: 'delay', delayMs: POLL_DELAY_MS, operations: ['status'] })
+  const polls = Array.from({ length: POLLS }, async (_, index) => {
+    const response = await fetch(`${url}/queue/${ILLUSION}/requests/${submitted[index % STREAMS] as string}/status`)
+    return { status: response.status, body: await response.text() }
+  })
+  const deadline = Date.now() + 10_000
+  while (emulator.callsOf('status').length < POLLS && Date.now() < deadline) await sleep(10)
+  t.equal(emulator.callsOf('status').length, POLLS, 'all 50 polls are waiting on fal')
+
+  const signalledAt = Date.now()
+  child.kill('SIGTERM')
+  await sleep(200)
+  const late = await fetch(`${url}/queue/${ILLUSION}/requests/${submitted[0] as string}/status`).then(
+    async response => ({ status: response.status, body: await response.text() }),
+    (error: Error) => ({ status: 0, body: String((error.cause as { code?: string } | undefined)?.code ?? error.message) })
+  )
+  if (late.status === 0) t.equal(late.body, 'ECONNREFUSED', 'a request after SIGTERM finds the port closed')
+  else t.match({ status: late.status, body: JSON.parse(late.body) }, { status: 503, body: { code: 'SHUTTING_DOWN' } }, 'a request after SIGTERM gets 503')
+
+  const answered = await Promise.all(polls)
+  t.same(answered.filter(answer => answer.status !== 200 && answer.status !== 202), [], 'all 50 in-flight polls answered 2xx')
+
+  const ended = await Promise.all(streamEnds)
+  t.same(ended.map((end, index) => ({ index, ok: end.ok, error: end.error })).filter(end => !end.ok), [], 'every stream ended cleanly, none was cut mid-chunk')
+  t.ok(ended.every(end => end.text.includes('data:') && end.text.includes('shutting down')), 'each stream carried events, then the shutdown notice')
+
+  const [code, signal] = await exited
+  t.equal(signal, null, 'not killed by a signal')
+  t.equal(code, 0, 'exit code 0')
+  t.ok(Date.now() - signalledAt < GRACE_MS + 1000, 'gone within SHUTDOWN_GRACE_MS')
+  t.ok(logs.some(line => line.includes('"shut down"')), 'the app closed completely (Redis, the upstream pool)')
+  t.same(logs.filter(line => line.includes('"level":50')), [], 'no error was logged')
+})
+
+t.test('a second SIGTERM exits at once', async t => {
+  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs: 120_000 })
+  const emulatorUrl = await emulator.listen()
+  t.teardown(() => emulator.close())
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', FAL_KEY, FAL_QUEUE_URL: emulatorUrl, FAL_REST_URL: emulatorUrl, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_MS: '30000' },
+    stdio: ['ignore', 'pipe', 'ignore']
+  })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  const exited = once(child, 'exit') as Promise<[number | null]>
+  const url = await new Promise<string>(resolve => {
+    createInterface({ input: child.stdout }).on('line', line => {
+      const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1]
+      if (address !== undefined) resolve(address)
+    })
+  })
+  const response = await fetch(`${url}/queue/${ILLUSION}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(illusionInput) })
+  const { request_id: id } = await response.json() as { request_id: string }
+  // An open stream holds the first shutdown for most of its 30 s grace.
+  const stream = await fetch(`${url}/queue/${ILLUSION}/requests/${id}/status/stream`)
+  const streamEnd = readToEnd(stream)
+  child.kill('SIGTERM')
+  await sleep(300)
+  const secondAt = Date.now()
+  child.kill('SIGTERM')
+  const [code] = await exited
+  t.ok(Date.now() - secondAt < 2000, 'the second signal ends the process at once')
+  t.equal(code, 1, 'with exit code 1: the drain did not finish')
+  await streamEnd
+})
