@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
 import { ModelNotAllowed, RateLimited, RequestNotFound } from '../../errors/gateway-errors.js'
@@ -8,6 +8,7 @@ import { gatewayPolicy } from '../../identity/gateway-policy.js'
 import { createClientResolver, type Client } from '../../identity/resolve-client.js'
 import { isModelAllowed, type Tier } from '../../identity/policy-file.js'
 import { StoreUnavailableError } from '../../limits/errors.js'
+import { fallbackRateStore } from '../../limits/fallback-rate-store.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,6 +28,10 @@ declare module 'fastify' {
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>
 
+const RATE_NAMESPACE = 'falgw-rate:'
+/** Clients whose rate counters one node keeps in memory before the least recent is dropped. */
+const LOCAL_RATE_KEYS = 200_000
+
 /**
  * Who the client is and whether it may do this now. The typed routes and the proxy call `admit`
  * once per request, before the body is read and before anything reaches fal, so the limits are
@@ -37,20 +42,26 @@ export default fp<{ config: Config }>(async function admission (fastify, { confi
   const resolveClient = createClientResolver(policy)
   const failOpen = config.redis?.failMode === 'open'
 
+  const redis = fastify.redis
   await fastify.register(rateLimit, {
     global: false,
-    redis: fastify.redis,
-    nameSpace: 'falgw-rate:',
-    skipOnError: failOpen
+    ...(redis === undefined
+      ? {}
+      : failOpen
+        ? { store: fallbackRateStore(redis, RATE_NAMESPACE, LOCAL_RATE_KEYS, () => { fastify.log.warn('redis unreachable: rate limits counted on this node (REDIS_FAIL_MODE=open)') }) }
+        : { redis, nameSpace: RATE_NAMESPACE })
   })
 
   const limiters = Object.fromEntries((['submit', 'poll', 'upload'] as const).map(budget => [
     budget,
     fastify.createRateLimit({
+      // The plugin's default LRU of 5,000 keys lets a flood of clients evict real counters;
+      // `cache` is honoured here though the plugin's types only list it for route options.
+      cache: LOCAL_RATE_KEYS,
       keyGenerator: (request: FastifyRequest) => `${budget}:${request.client.id}`,
       max: (request: FastifyRequest) => request.tier[budget].max,
       timeWindow: (request: FastifyRequest) => request.tier[budget].windowMs
-    })
+    } as RateLimitOptions)
   ])) as Record<Budget, Limiter>
 
   async function chargeBudget (request: FastifyRequest, reply: FastifyReply, budget: Budget): Promise<void> {
