@@ -48,6 +48,9 @@ const EnvSchema = Type.Object({
   BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, default: 10 }),
   BREAKER_RESET_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   BREAKER_WINDOW_MS: Type.Integer({ minimum: 1000, default: 10_000 }),
+  POLL_CACHE_MAX_BYTES: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+  POLL_PENDING_FRESH_MS: Type.Integer({ minimum: 0, default: 250 }),
+  POLL_COMPLETED_TTL_MS: Type.Integer({ minimum: 0, default: 3600_000 }),
   STREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 15 * 60_000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 60_000 }),
@@ -108,6 +111,8 @@ export interface Config {
   upstreamRetry: { retries: number, baseDelayMs: number, maxDelayMs: number }
   /** One circuit breaker per upstream operation. */
   breaker: { errorThresholdPercent: number, volumeThreshold: number, resetMs: number, windowMs: number }
+  /** Status and result polls: coalesced always; cached within these bounds (maxBytes 0: off). */
+  pollCache: { maxBytes: number, pendingFreshMs: number, completedTtlMs: number }
   /** Longest a status stream may stay open; fal ends it when the job completes. */
   streamTimeoutMs: number
   /** How long in-flight requests and streams get to finish after SIGTERM. */
@@ -211,6 +216,11 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       volumeThreshold: valid.BREAKER_VOLUME_THRESHOLD,
       resetMs: valid.BREAKER_RESET_MS,
       windowMs: valid.BREAKER_WINDOW_MS
+    },
+    pollCache: {
+      maxBytes: valid.POLL_CACHE_MAX_BYTES,
+      pendingFreshMs: valid.POLL_PENDING_FRESH_MS,
+      completedTtlMs: valid.POLL_COMPLETED_TTL_MS
     },
     streamTimeoutMs: valid.STREAM_TIMEOUT_MS,
     shutdownGraceMs: valid.SHUTDOWN_GRACE_MS,

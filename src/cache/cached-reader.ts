@@ -50,26 +50,30 @@ export function createCachedReader (reader: QueueReader, options: PollCacheOptio
     }
   }
 
-  async function cached (key: string, isCompleted: (answer: UpstreamJson) => boolean, fetch: () => Promise<UpstreamJson>): Promise<UpstreamJson> {
+  async function cached (
+    key: string,
+    isCompleted: (answer: UpstreamJson) => boolean,
+    fetch: (signal: AbortSignal) => Promise<UpstreamJson>,
+    signal?: AbortSignal
+  ): Promise<UpstreamJson> {
     if (enabled) {
       const hit = await recall(key)
       if (hit !== undefined) return hit
     }
-    return await shared(key, async () => {
-      const answer = await fetch()
+    return await shared(key, async (sharedSignal) => {
+      const answer = await fetch(sharedSignal)
       remember(key, answer, isCompleted(answer))
       return answer
-    })
+    }, signal)
   }
 
   return {
     openStatusStream: reader.openStatusStream,
-    // The shared call must not die with the first caller who leaves: it takes no caller signal.
-    status (appId, requestId, logs) {
-      return cached(`s:${appId}:${requestId}:${logs ? 1 : 0}`, isCompletedStatus, () => reader.status(appId, requestId, logs))
+    status (appId, requestId, logs, signal) {
+      return cached(`s:${appId}:${requestId}:${logs ? 1 : 0}`, isCompletedStatus, shared => reader.status(appId, requestId, logs, shared), signal)
     },
-    result (appId, requestId) {
-      return cached(`r:${appId}:${requestId}`, answer => answer.statusCode === 200, () => reader.result(appId, requestId))
+    result (appId, requestId, signal) {
+      return cached(`r:${appId}:${requestId}`, answer => answer.statusCode === 200, shared => reader.result(appId, requestId, shared), signal)
     }
   }
 }

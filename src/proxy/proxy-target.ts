@@ -10,6 +10,8 @@ export interface ProxyTarget {
   pathAndQuery: string
   appId?: string
   requestId?: string
+  /** Whether a status or stream asks for the job's logs. */
+  logs?: boolean
   /** The `fal_webhook` of a submit, still to be checked against the webhook allowlist. */
   webhook?: string
 }
@@ -74,7 +76,8 @@ function queueTarget (url: URL, method: string): TargetVerdict {
   if (method !== expectedMethod) return refuse(`The ${operation} call accepts only ${expectedMethod}`)
   const allowedParams = operation === 'status' || operation === 'stream' ? ['logs'] : []
   if (params.some(name => !allowedParams.includes(name))) return refuse(`The ${operation} call accepts no such query parameter`)
-  return { ok: true, target: { ...target, operation, requestId: requestId.toLowerCase() } }
+  const logs = url.searchParams.get('logs')
+  return { ok: true, target: { ...target, operation, requestId: requestId.toLowerCase(), logs: logs === '1' || logs === 'true' } }
 }
 
 function restTarget (url: URL, method: string): TargetVerdict {

@@ -32,7 +32,7 @@ const RESPONSE_HEADERS = ['content-type', 'x-fal-request-id', 'retry-after'] as 
  * never copies the caller's credentials or fal's cookies.
  */
 const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
-  const { forward, endpoints } = fastify.upstream
+  const { forward, endpoints, reader } = fastify.upstream
   const authorization = `Key ${config.falKey}`
   const checkWebhook = createWebhookCheck(config.webhookHosts)
   fastify.decorateRequest('proxyTarget', null as unknown as ProxyTarget)
@@ -89,6 +89,22 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     return copyHeaders(upstream as Dispatcher.ResponseData, reply).send(text)
   }
 
+  /** Status and result polls share the typed routes' path to fal: coalesced, cached, retried. */
+  async function poll (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
+    const appId = target.appId as string
+    const requestId = target.requestId as string
+    const signal = abortWhenClientLeaves(reply)
+    const answer = target.operation === 'status'
+      ? await reader.status(appId, requestId, target.logs === true, signal)
+      : await reader.result(appId, requestId, signal)
+    if (target.operation === 'result' || (answer.body as { status?: unknown }).status === 'COMPLETED') {
+      fastify.jobs.finished(request, requestId)
+    }
+    // `@fal-ai/client` reads the result's request id from this header.
+    return reply.code(answer.statusCode).header('x-fal-request-id', requestId).send(answer.body)
+  }
+
+  /** Stream, cancel and upload initiation: passed through as fal answers them. */
   async function relay (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
     const upstream = await call(request, reply, target)
     await throwUnlessPassedThrough(upstream, isPassedThrough)
@@ -101,7 +117,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       return reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(upstream.body)
     }
     const text = await upstream.body.text()
-    if (requestId !== undefined && upstream.statusCode < 300 && isFinished(target, text)) fastify.jobs.finished(request, requestId)
+    if (target.operation === 'cancel' && upstream.statusCode < 300) fastify.jobs.finished(request, requestId as string)
     return reply.send(text)
   }
 
@@ -120,17 +136,14 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       if (target.requestId !== undefined) await fastify.assertOwner(request, target.requestId)
       if (target.operation === 'submit' || target.operation === 'upload') validateBody(request, target)
       if (target.webhook !== undefined) checkWebhook(target.webhook)
-      return target.operation === 'submit' ? submit(request, reply, target) : relay(request, reply, target)
+      switch (target.operation) {
+        case 'submit': return await submit(request, reply, target)
+        case 'status':
+        case 'result': return await poll(request, reply, target)
+        default: return await relay(request, reply, target)
+      }
     }
   })
-}
-
-const COMPLETED = /"status"\s*:\s*"COMPLETED"/
-
-/** Whether an answer tells that the job is over: a result, an accepted cancel, a COMPLETED status. */
-function isFinished (target: ProxyTarget, text: string): boolean {
-  if (target.operation === 'result' || target.operation === 'cancel') return true
-  return target.operation === 'status' && COMPLETED.test(text)
 }
 
 function requestIdOf (text: string): string | undefined {

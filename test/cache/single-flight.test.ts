@@ -16,6 +16,27 @@ t.test('concurrent callers of one key share one call; later callers start a new 
   t.equal(calls, 2, 'a call after the first settled is a new call')
 })
 
+t.test('the shared call is aborted only when every caller has left', async t => {
+  const shared = createSingleFlight<string>()
+  let aborted = false
+  const hang = (signal: AbortSignal) => new Promise<string>((_resolve, reject) => {
+    signal.addEventListener('abort', () => {
+      aborted = true
+      reject(new Error('aborted'))
+    })
+  })
+  const first = new AbortController()
+  const second = new AbortController()
+  const answers = [shared('job', hang, first.signal), shared('job', hang, second.signal)]
+  answers.forEach(answer => { answer.catch(() => {}) })
+  first.abort()
+  await new Promise(resolve => setTimeout(resolve, 10))
+  t.notOk(aborted, 'one caller left, the other still waits')
+  second.abort()
+  await t.rejects(answers[1] as Promise<string>)
+  t.ok(aborted, 'the last caller left: the call is aborted')
+})
+
 t.test('a failure is shared too, and not remembered', async t => {
   const shared = createSingleFlight<number>()
   let calls = 0

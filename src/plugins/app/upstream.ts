@@ -6,6 +6,7 @@ import { createConnectionPool } from '../../upstream/connection-pool.js'
 import { createFalEndpoints, type FalEndpoints } from '../../upstream/fal-endpoints.js'
 import { createFalQueueClient, type FalQueueClient } from '../../upstream/fal-client.js'
 import { createQueueReader, type QueueReader } from '../../upstream/queue-reader.js'
+import { createCachedReader } from '../../cache/cached-reader.js'
 import { createRawForwarder, type RawForward } from '../../upstream/raw-forward.js'
 import type { Agent } from 'undici'
 
@@ -16,7 +17,7 @@ declare module 'fastify' {
       pool: Agent
       /** Submit and cancel, through `@fal-ai/client`. */
       client: FalQueueClient
-      /** Status and result polls, on the pooled hot path. */
+      /** Status and result polls, on the pooled hot path, coalesced and cached. */
       reader: QueueReader
       /** The proxy's pass-through, under the same deadlines, retries and breakers. */
       forward: RawForward
@@ -42,7 +43,11 @@ export default fp<{ config: Config }>(async function upstream (fastify, { config
     endpoints,
     pool,
     client: createFalQueueClient(common),
-    reader: createQueueReader(common),
+    reader: createCachedReader(createQueueReader(common), {
+      ...config.pollCache,
+      redis: fastify.redis,
+      onRedisError: (error) => { fastify.log.warn({ err: error }, 'poll cache: redis unreachable, using this node\'s memory') }
+    }),
     forward: createRawForwarder(pool, policy),
     breakers
   })
@@ -50,4 +55,4 @@ export default fp<{ config: Config }>(async function upstream (fastify, { config
     breakers.shutdown()
     await pool.close()
   })
-}, { name: 'upstream' })
+}, { name: 'upstream', dependencies: ['limit-store'] })

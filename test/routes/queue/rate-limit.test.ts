@@ -35,7 +35,8 @@ t.test('20 concurrent submits on a fresh budget: exactly the limit reaches fal',
 })
 
 t.test('polls have their own budget, RATE_LIMIT_POLL_MAX', async t => {
-  const gateway = await startQueueGateway(t, { env: { RATE_LIMIT_POLL_MAX: '4', RATE_LIMIT_POLL_WINDOW: '600000' } })
+  // With the poll cache off, every admitted poll is a call to fal, and only those are.
+  const gateway = await startQueueGateway(t, { env: { RATE_LIMIT_POLL_MAX: '4', RATE_LIMIT_POLL_WINDOW: '600000', POLL_CACHE_MAX_BYTES: '0' } })
   const { request_id: id } = (await submit(gateway, ILLUSION, illusionInput)).json()
   const statuses: number[] = []
   for (let i = 0; i < 6; i++) statuses.push((await gateway.request(`/queue/${ILLUSION}/requests/${id as string}/status`)).status)
