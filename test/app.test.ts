@@ -54,10 +54,7 @@ t.test("a client's authorization and cookies leave no trace in logs and never re
   const [call] = gateway.emulator.callsOf('submit')
   t.equal(call?.headers.authorization, `Key ${FAL_KEY}`, "fal sees the gateway's key")
   t.equal(call?.headers.cookie, undefined, 'fal sees no cookie')
-  // @fal-ai/client sets x-fal-queue-priority from its `priority` option (default "normal"), over the passed headers.
-  t.equal(call?.headers['x-fal-queue-priority'], 'low', 'the client\'s x-fal-queue-priority is passed on', {
-    todo: 'src/upstream/fal-client.ts must pass the header as the `priority` option'
-  })
+  t.equal(call?.headers['x-fal-queue-priority'], 'low', 'the client\'s x-fal-queue-priority is passed on')
 })
 
 t.test('/healthz and /readyz answer 200', async t => {

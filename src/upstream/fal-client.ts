@@ -72,6 +72,8 @@ export function createFalQueueClient ({ credentials, endpoints, pool, policy }: 
             input: options.input,
             webhookUrl: options.webhookUrl,
             headers: options.headers,
+            // The client writes x-fal-queue-priority from this option over any header it is given.
+            priority: priorityOf(options.headers),
             abortSignal: signal
           })
         } catch (error) {
@@ -93,3 +95,8 @@ export function createFalQueueClient ({ credentials, endpoints, pool, policy }: 
 }
 
 export type FalQueueClient = ReturnType<typeof createFalQueueClient>
+
+function priorityOf (headers: Record<string, string> | undefined): 'low' | 'normal' | undefined {
+  const priority = headers?.['x-fal-queue-priority']
+  return priority === 'low' || priority === 'normal' ? priority : undefined
+}
