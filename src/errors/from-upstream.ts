@@ -1,7 +1,7 @@
-import createError from '@fastify/error'
 import { UpstreamCircuitOpenError, UpstreamError as FalFailure, UpstreamHttpError } from '../upstream/upstream-errors.js'
 import {
   AlreadyCompleted,
+  CircuitOpen,
   GatewayMisconfigured,
   RequestNotFound,
   RequestNotReady,
@@ -18,18 +18,12 @@ import {
 const DEFAULT_BUSY_RETRY_SECONDS = 5
 const MAX_PASSED_MESSAGE = 300
 
-const CircuitOpenBase = createError('CIRCUIT_OPEN', 'fal is failing: calls are paused, retry in %s seconds', 503)
-
-/** The breaker refused the call at once; fal was not called. */
-function CircuitOpen (retryAfterSeconds: number): Error {
-  return Object.assign(new CircuitOpenBase(retryAfterSeconds), { retryAfterSeconds })
-}
-
 /**
  * What the client learns of a failed call to fal: fal's 4xx keep their meaning, everything else
  * becomes a generic gateway error. fal's own 5xx bodies never reach the client.
  */
 export function fromUpstream (error: FalFailure): Error {
+  // The breaker refused the call at once; fal was not called.
   if (error instanceof UpstreamCircuitOpenError) return CircuitOpen(error.retryAfterSeconds)
   if (!(error instanceof UpstreamHttpError)) {
     if (error.kind === 'timeout') return new UpstreamTimeout()

@@ -71,5 +71,16 @@ export const UpstreamError = createError('UPSTREAM_ERROR', 'fal failed to handle
 export const UpstreamUnreachable = createError('UPSTREAM_UNREACHABLE', 'fal could not be reached', 502)
 export const UpstreamMalformed = createError('UPSTREAM_MALFORMED', 'fal answered with an unreadable response', 502)
 export const UpstreamTimeout = createError('UPSTREAM_TIMEOUT', 'fal did not answer in time', 504)
+export const CircuitOpen = withExtras(
+  createError('CIRCUIT_OPEN', 'fal is failing: calls are paused, retry in %s seconds', 503),
+  (retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [retryAfterSeconds] })
+)
+
+export const Overloaded = withExtras(
+  createError('OVERLOADED', 'The gateway is overloaded: retry in %s seconds', 503),
+  (retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [retryAfterSeconds] })
+)
+
+export const ShuttingDown = createError('SHUTTING_DOWN', 'The gateway is shutting down: retry on another instance', 503)
 export const GatewayMisconfigured = createError('GATEWAY_MISCONFIGURED', 'The gateway is misconfigured; its operator has been alerted', 502)
 export const InternalError = createError('INTERNAL_ERROR', 'Something went wrong in the gateway', 500)

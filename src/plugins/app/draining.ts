@@ -1,10 +1,7 @@
 import fp from 'fastify-plugin'
-import createError from '@fastify/error'
 import type { Socket } from 'node:net'
 import { PassThrough, Readable } from 'node:stream'
-
-/** Answered to requests that arrive once shutdown has begun. */
-export const ShuttingDown = createError('SHUTTING_DOWN', 'The gateway is shutting down: retry on another instance', 503)
+import { ShuttingDown } from '../../errors/gateway-errors.js'
 
 /** Routes that keep answering while the node drains: probes and the scraper. */
 const ALWAYS_SERVED = new Set(['/healthz', '/readyz', '/metrics'])

@@ -1,11 +1,9 @@
 import fp from 'fastify-plugin'
 import underPressure from '@fastify/under-pressure'
-import createError from '@fastify/error'
 import { getHeapStatistics } from 'node:v8'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
-
-export const Overloaded = createError('OVERLOADED', 'The gateway is overloaded: retry in %s seconds', 503)
+import { Overloaded } from '../../errors/gateway-errors.js'
 
 const RETRY_AFTER_SECONDS = 5
 /** Default heap ceiling: shed load well before V8 runs out and the process dies mid-request. */
@@ -25,8 +23,7 @@ export default fp<{ pressure: Config['pressure'] }>(async function loadShedding 
     maxHeapUsedBytes,
     pressureHandler: async (request: FastifyRequest, reply: FastifyReply) => {
       if (ALWAYS_SERVED.has(request.routeOptions.url ?? '')) return
-      reply.header('retry-after', String(RETRY_AFTER_SECONDS))
-      throw new Overloaded(RETRY_AFTER_SECONDS)
+      throw Overloaded(RETRY_AFTER_SECONDS)
     }
   })
 }, { name: 'load-shedding' })
