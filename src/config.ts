@@ -65,6 +65,9 @@ const EnvSchema = Type.Object({
 })
 type Env = Static<typeof EnvSchema>
 
+/** The names of every setting, for documentation checks. */
+export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.properties)
+
 export interface Config {
   env: Env['NODE_ENV']
   /** fal credentials as the client sends them: `key` or `id:secret`. Never logged. */

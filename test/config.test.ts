@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { ConfigError, SETTING_NAMES, loadConfig } from '../src/config.js'
 
 const KEY = 'config-test-id:config-test-secret'
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -117,4 +118,10 @@ t.test('the real entry exits non-zero with one stderr line naming FAL_KEY when i
   const lines = stderr.split('\n').filter(line => line.trim().length > 0)
   t.equal(lines.length, 1, 'exactly one stderr line')
   t.match(lines[0], /FAL_KEY/, 'the line names FAL_KEY')
+})
+
+t.test('.env.example documents every setting', async t => {
+  const example = await readFile(new URL('../.env.example', import.meta.url), 'utf8')
+  const undocumented = SETTING_NAMES.filter(name => !new RegExp(`^#? ?${name}=`, 'm').test(example))
+  t.same(undocumented, [])
 })
