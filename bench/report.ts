@@ -1,0 +1,250 @@
+import type { Quiet } from './machine.js'
+import type { TrackedMemory } from './memory.js'
+import type { ProfileSummary, SelfTime } from './profile.js'
+
+export interface TargetSummary {
+  key: string
+  label: string
+  kind: 'floor' | 'official' | 'gateway'
+  /** Medians over the rounds. */
+  rps: number
+  p50: number
+  p99: number
+  /**
+   * CPU time the forwarding process (the emulator, for the floor) spent per poll, median over the
+   * rounds: what the target costs, independent of what else the machine was doing.
+   */
+  cpuUsPerPoll: number | undefined
+  /** Per-round figures, for the spread. */
+  rounds: Array<{ rps: number, p50: number, p99: number }>
+  /** Summed over every round: answers that were not 2xx, socket errors and timeouts. */
+  failures: number
+}
+
+export interface HalfLoad {
+  key: string
+  label: string
+  rate: number
+  p50: number
+  floorP50: number
+  /** Polls of either run that failed, summed over the rounds. */
+  failures: number
+}
+
+export interface ReportInput {
+  date: string
+  command: string
+  elapsedS: number
+  machine: { cpu: string, cores: number, memoryGb: number, node: string, os: string }
+  versions: Record<string, string>
+  settings: { connections: number, durationS: number, rounds: number, warmupS: number, requestIds: number, halfLoadDurationS: number, logLevel: string }
+  /** How much of the CPU other processes took: before the run, during the peak and half-load runs. */
+  conditions: { quiet: Quiet, peakOthers: number | undefined, halfLoadOthers: number | undefined }
+  targets: TargetSummary[]
+  halfLoad: HalfLoad[]
+  memory: TrackedMemory[]
+  profile: Array<{ label: string, summary: ProfileSummary }> | { error: string }
+  chartFile: string
+  /** Hand-written reading of the figures, placed after the targets. */
+  findings?: string
+}
+
+const share = (n: number | undefined) => n === undefined ? 'unknown' : `${(n * 100).toFixed(0)} %`
+const busy = (input: ReportInput) => [input.conditions.quiet.busy, input.conditions.peakOthers, input.conditions.halfLoadOthers].some(n => n !== undefined && n > 0.1)
+const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const ms = (n: number) => n.toFixed(2)
+const times = (n: number) => `${n.toFixed(2)}×`
+const percent = (n: number) => `${(n * 100).toFixed(0)} %`
+
+interface TargetCheck {
+  goal: string
+  measured: string
+  met: boolean
+  margin: string
+}
+
+/** "met by 12 %" / "missed by 30 %" for a figure that must be at least (or at most) the goal. */
+function margin (value: number, goal: number, atLeast: boolean): string {
+  const ratio = atLeast ? value / goal : goal / value
+  return ratio >= 1 ? `met with ${percent(ratio - 1)} to spare` : `missed by ${percent(1 - ratio)}`
+}
+
+function checks (input: ReportInput): TargetCheck[] {
+  const official = input.targets.find(t => t.kind === 'official')
+  const byKey = new Map(input.targets.map(t => [t.key, t]))
+  const result: TargetCheck[] = []
+  if (official !== undefined) {
+    for (const [key, goal] of [['typed-memory', 3], ['typed-redis', 3], ['proxy-memory', 2.5], ['proxy-redis', 2.5]] as const) {
+      const target = byKey.get(key)
+      if (target === undefined) continue
+      const ratio = target.rps / official.rps
+      result.push({
+        goal: `${target.label}: ≥ ${goal}× the official proxy's req/s`,
+        measured: `${times(ratio)} (${int(target.rps)} vs ${int(official.rps)} req/s)`,
+        met: ratio >= goal,
+        margin: margin(ratio, goal, true)
+      })
+    }
+    for (const key of ['typed-memory', 'typed-redis'] as const) {
+      const target = byKey.get(key)
+      if (target === undefined) continue
+      const ratio = target.p99 / official.p99
+      result.push({
+        goal: `${target.label}: p99 ≤ ⅓ of the official proxy's`,
+        measured: `${times(ratio)} (${ms(target.p99)} vs ${ms(official.p99)} ms)`,
+        met: ratio <= 1 / 3,
+        margin: margin(ratio, 1 / 3, false)
+      })
+    }
+  }
+  for (const half of input.halfLoad) {
+    const added = half.p50 - half.floorP50
+    result.push({
+      goal: `${half.label}: added p50 over the floor ≤ 1 ms at half its peak (${int(half.rate)} req/s)`,
+      measured: `${ms(added)} ms (${ms(half.p50)} vs ${ms(half.floorP50)} ms)`,
+      met: added <= 1,
+      margin: margin(Math.max(added, 1e-3), 1, false)
+    })
+  }
+  for (const memory of input.memory) {
+    result.push({
+      goal: `Memory store, 1,000,000 tracked requests (${memory.mode}): ≤ 300 bytes each`,
+      measured: `${int(memory.rssBytesPerRequest)} B RSS (${int(memory.heapBytesPerRequest)} B of JS heap)`,
+      met: memory.rssBytesPerRequest <= 300,
+      margin: margin(memory.rssBytesPerRequest, 300, false)
+    })
+  }
+  return result
+}
+
+function selfTimeTable (entries: SelfTime[], withWhere: boolean, column = 'self time'): string {
+  const header = withWhere ? `| ${column} | share | function | where |\n| ---: | ---: | --- | --- |` : `| ${column} | share | area |\n| ---: | ---: | --- |`
+  const rows = entries.map(entry => withWhere
+    ? `| ${int(entry.ms)} ms | ${percent(entry.share)} | \`${entry.name}\` | ${entry.where === '' ? '(native)' : `\`${entry.where}\``} |`
+    : `| ${int(entry.ms)} ms | ${percent(entry.share)} | \`${entry.name}\` |`)
+  return [header, ...rows].join('\n')
+}
+
+/** BENCHMARKS.md, from one run's figures. */
+export function renderReport (input: ReportInput): string {
+  const official = input.targets.find(t => t.kind === 'official')
+  const floor = input.targets.find(t => t.kind === 'floor')
+  const s = input.settings
+  const lines: string[] = []
+  const ratio = (value: number, of: number | undefined) => of === undefined ? '–' : times(value / of)
+
+  lines.push(
+    '# Benchmarks',
+    '',
+    `Written by \`${input.command}\` on ${input.date} (${Math.round(input.elapsedS)} s). Every figure below comes from that one run; run it again to refresh this file.`,
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${input.machine.cpu}, ${input.machine.cores} cores (shared by the load generator, the forwarder under test, the emulator and Redis)`,
+    `- Memory: ${input.machine.memoryGb.toFixed(1)} GB`,
+    `- OS: ${input.machine.os}`,
+    `- Node.js ${input.machine.node}`,
+    `- Packages: ${Object.entries(input.versions).map(([name, version]) => `${name} ${version}`).join(', ')}`,
+    `- Other processes' share of the CPU: ${share(input.conditions.quiet.busy)} just before the run${input.conditions.quiet.waitedS >= 2 ? ` (after waiting ${Math.round(input.conditions.quiet.waitedS)} s for the machine to settle)` : ''}, ${share(input.conditions.peakOthers)} during the peak runs, ${share(input.conditions.halfLoadOthers)} during the half-load runs; load average ${input.conditions.quiet.loadAverage.toFixed(2)} at the start`,
+    ...(busy(input) ? ['', '> **The machine was not quiet**: other processes took more than 10 % of the CPU while this ran, so every figure below is lower (and latencies higher) than the machine can do; the ratios between targets, measured interleaved, suffer less.'] : []),
+    '',
+    '## What runs',
+    '',
+    'Each on loopback and in its own process, so none shares an event loop with another:',
+    '',
+    '- **floor**: the project\'s fal emulator (`src/emulator`), no artificial delay, polled directly;',
+    '- **fal-gateway** as production starts it (`src/server.ts`), once with the memory store and once with a private `redis-server` (`REDIS_URL`): validation, per-client rate limits, job slots and request ownership all on. Limits are raised through the environment so the benchmark measures them rather than hits them; request logging is off (`LOG_LEVEL=' + s.logLevel + '`) except in the row that says otherwise;',
+    '- **@fal-ai/server-proxy** (fal\'s official proxy), its Express adapter set up as its README says, `allowedUrlPatterns` admitting only the emulator\'s host.',
+    '',
+    `The benchmark client first submits ${int(s.requestIds)} jobs through each gateway it measures (so it owns them), then every load polls the status of those ${int(s.requestIds)} request ids in turn: \`GET /queue/{appId}/requests/{id}/status\` on the typed route, \`GET /api/fal/proxy\` with \`x-fal-target-url: https://queue.fal.run/{appId}/requests/{id}/status?logs=0\` on the proxy routes (the official proxy gets the emulator's URL instead). The jobs have completed, so every answer is a 200 with \`"status": "COMPLETED"\`. Caching is off (\`POLL_CACHE_MAX_BYTES=0\`, \`POLL_PENDING_FRESH_MS=0\`, \`POLL_COMPLETED_TTL_MS=0\`), and the run checks it: before any load, two polls of one id through each target must reach the emulator twice.`,
+    '',
+    `autocannon, ${s.connections} connections, ${s.durationS} s per run after a ${s.warmupS} s warm-up per target; ${s.rounds} rounds with the targets interleaved (the order rotates each round); figures are medians over the rounds. Latencies are taken from every response's own timing (sub-millisecond), not from autocannon's whole-millisecond histogram.`,
+    '',
+    '## Results',
+    '',
+    '| target | req/s | p50 ms | p99 ms | req/s vs official | p99 vs official | req/s vs floor | CPU µs / poll | failed |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...input.targets.map(t =>
+      `| ${t.label} | ${int(t.rps)} | ${ms(t.p50)} | ${ms(t.p99)} | ${ratio(t.rps, official?.rps)} | ${ratio(t.p99, official?.p99)} | ${ratio(t.rps, floor?.rps)} | ${t.cpuUsPerPoll === undefined ? '–' : int(t.cpuUsPerPoll)} | ${t.failures} |`),
+    '',
+    '"CPU µs / poll" is the CPU time (user + system, from `/proc`) of the one process that answers the poll: the emulator for the floor, the forwarder for the others (their upstream call to the emulator is not included; for the Redis rows neither is redis-server\'s). Unlike req/s it hardly depends on what else the machine is doing, so it is the figure to compare when the run was not alone.',
+    '',
+    `![requests per second and p99 latency per target](${input.chartFile})`,
+    '',
+    '<details><summary>Per-round figures (req/s, p50, p99)</summary>',
+    '',
+    '| target | ' + Array.from({ length: s.rounds }, (_, i) => `round ${i + 1}`).join(' | ') + ' |',
+    '| --- |' + ' --- |'.repeat(s.rounds),
+    ...input.targets.map(t => `| ${t.label} | ${t.rounds.map(r => `${int(r.rps)} · ${ms(r.p50)} · ${ms(r.p99)}`).join(' | ')} |`),
+    '',
+    '</details>',
+    '',
+    '## Latency at half load',
+    '',
+    `Each gateway target again at a steady rate of half its median peak, with the floor at the same rate right after it; ${s.halfLoadDurationS} s per run, ${s.rounds} rounds, medians; added p50 is the gateway's p50 minus the floor's. The requests are started on an even schedule (an open loop over an undici Pool of ${s.connections} connections, \`bench/paced.ts\`) rather than with autocannon's \`overallRate\`, which sends each connection's quota for a second back to back at the start of it: that measures bursts at full speed, not half the load.`,
+    '',
+    '| target | rate | p50 ms | floor p50 ms | added p50 ms | failed |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...input.halfLoad.map(h => `| ${h.label} | ${int(h.rate)} | ${ms(h.p50)} | ${ms(h.floorP50)} | ${ms(h.p50 - h.floorP50)} | ${h.failures} |`),
+    '',
+    '## Memory per tracked request',
+    '',
+    'The memory LimitStore (`createMemoryLimitStore`) in a fresh process run with `--expose-gc`: 1,000 clients, 1,000,000 request ids recorded with `confirmJob` (ids parsed from JSON, as the gateway gets them from fal). Resident set size after minus before, divided by the count. "in-flight" keeps each job counting against its client; "completed" releases it (`releaseJob`) as the gateway does once fal reports it done, leaving the ownership record.',
+    '',
+    '| state | RSS bytes / request | JS heap bytes / request |',
+    '| --- | ---: | ---: |',
+    ...input.memory.map(m => `| ${m.mode} | ${int(m.rssBytesPerRequest)} | ${int(m.heapBytesPerRequest)} |`),
+    '',
+    '## Targets (issue 6)',
+    '',
+    '| target | measured | | |',
+    '| --- | --- | --- | --- |',
+    ...checks(input).map(c => `| ${c.goal} | ${c.measured} | ${c.met ? 'met' : '**missed**'} | ${c.margin} |`),
+    '',
+    ...(input.findings === undefined ? [] : [input.findings.trim(), '']),
+    '## Profile',
+    ''
+  )
+
+  if ('error' in input.profile) {
+    lines.push(`The profiling run failed: ${input.profile.error}`, '')
+  } else {
+    lines.push(
+      `A separate gateway process (memory store) run with \`--cpu-prof\`, loaded like the table above (${s.connections} connections); only the samples taken while the load ran are counted. Self time is time spent in a function itself, not in what it calls; shares are of the time the process was busy (idle excluded).`,
+      ''
+    )
+    for (const { label, summary } of input.profile) {
+      lines.push(
+        `### ${label}`,
+        '',
+        `${int(summary.totalMs)} ms sampled, ${percent(summary.idleShare)} idle.`,
+        '',
+        'By area (package, project directory, node internals, V8):',
+        '',
+        selfTimeTable(summary.areas.slice(0, 12), false),
+        '',
+        'On the stack (inclusive: a package or project file counts with everything it calls; shares overlap):',
+        '',
+        selfTimeTable(summary.onStack.slice(0, 20), false, 'on the stack'),
+        '',
+        'Top functions:',
+        '',
+        selfTimeTable(summary.functions, true),
+        ''
+      )
+    }
+  }
+
+  lines.push(
+    '## Reproduce',
+    '',
+    '```sh',
+    'npm ci',
+    input.command,
+    '```',
+    '',
+    'It needs `redis-server` on the PATH (a private one is started on a free port and stopped after). It writes this file and `' + input.chartFile + '`; the raw `.cpuprofile` stays in a temporary directory (printed at the end) for Chrome DevTools.',
+    ''
+  )
+  return lines.join('\n')
+}

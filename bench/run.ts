@@ -1,0 +1,413 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.js'
+import { renderChart } from './chart.js'
+import { runLoad, type LoadResult, type Poll } from './load.js'
+import { cpuSnapshot, othersShare, processCpuMs, waitForQuiet } from './machine.js'
+import { measureTrackedMemory, type TrackedMemory } from './memory.js'
+import { runPaced } from './paced.js'
+import { freePort, killAllChildren, startChild, type Child } from './processes.js'
+import { summariseProfile, type CpuProfile, type ProfileSummary } from './profile.js'
+import { renderReport, type HalfLoad, type ReportInput, type TargetSummary } from './report.js'
+import { median } from './stats.js'
+import { fetchPatiently, submitJobs } from './submit.js'
+
+/**
+ * `npm run bench`: fal-gateway against fal's official proxy and against the emulator alone, each
+ * in its own process on loopback; writes BENCHMARKS.md and bench/results.svg. Entry point: the only
+ * bench file that reads the environment (BENCH_QUICK=1 for a short smoke run).
+ */
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const QUICK = process.env.BENCH_QUICK === '1'
+const SETTINGS = {
+  connections: 50,
+  durationS: QUICK ? 2 : 5,
+  rounds: QUICK ? 1 : 3,
+  warmupS: QUICK ? 1 : 2,
+  requestIds: 1000,
+  halfLoadDurationS: QUICK ? 2 : 4,
+  logLevel: 'warn'
+}
+const PROFILE_DURATION_S = QUICK ? 2 : 5
+const TRACKED_REQUESTS = 1_000_000
+// On 2 cores any other process's work comes straight out of the figures: wait for a quiet machine.
+const QUIET_THRESHOLD = 0.15
+const QUIET_WAIT_MS = QUICK ? 5000 : 60_000
+// Past this the run is broken, not slow: everything is torn down and the run fails.
+const RUN_DEADLINE_MS = 9.5 * 60_000
+const FAL_KEY = 'bench-key-id:bench-key-secret'
+const APP_ID = 'fal-ai/layer-diffusion'
+const CHART_FILE = 'bench/results.svg'
+const BASE_ENV = { PATH: process.env.PATH ?? '', ...(process.env.TMPDIR === undefined ? {} : { TMPDIR: process.env.TMPDIR }) }
+
+interface Target {
+  key: string
+  label: string
+  kind: TargetSummary['kind']
+  url: string
+  next: () => Poll
+  /** The process doing the forwarding (the emulator for the floor), whose CPU time per poll is reported. */
+  pid: number | undefined
+}
+
+const started = Date.now()
+const log = (message: string) => { process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}\n`) }
+
+let redis: RedisServer | undefined
+const teardown = () => {
+  killAllChildren()
+  redis?.kill().catch(() => {})
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping every child`)
+    teardown()
+    process.exit(130)
+  })
+}
+setTimeout(() => {
+  log(`still running after ${RUN_DEADLINE_MS / 60_000} min: giving up`)
+  teardown()
+  process.exit(1)
+}, RUN_DEADLINE_MS).unref()
+
+/** Polls cycle through the ids, one counter per target, so every id is hit in turn. */
+function cycle (ids: string[], poll: (id: string) => Poll): () => Poll {
+  let i = 0
+  return () => poll(ids[i++ % ids.length] as string)
+}
+
+function gatewayEnv (emulatorUrl: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    FAL_KEY,
+    FAL_QUEUE_URL: emulatorUrl,
+    FAL_REST_URL: emulatorUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: SETTINGS.logLevel,
+    // Generous limits: the benchmark measures the checks, it must not trip them.
+    RATE_LIMIT_SUBMIT_MAX: '1000000000',
+    RATE_LIMIT_POLL_MAX: '1000000000',
+    MAX_IN_FLIGHT: '1000000',
+    DAILY_SUBMIT_QUOTA: '1000000',
+    SHUTDOWN_GRACE_MS: '2000',
+    // Caching off, as the issue's targets are stated: every poll reaches the emulator.
+    POLL_CACHE_MAX_BYTES: '0',
+    POLL_PENDING_FRESH_MS: '0',
+    POLL_COMPLETED_TTL_MS: '0',
+    ...extra
+  }
+}
+
+async function startGateway (name: string, emulatorUrl: string, extra: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Child> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  return await startChild({
+    name,
+    script: join(ROOT, 'bench/children/gateway.ts'),
+    env: { ...BASE_ENV, ...gatewayEnv(emulatorUrl, port, extra) },
+    nodeArgs,
+    ready: { url, path: '/readyz' }
+  })
+}
+
+const typedPoll = (id: string): Poll => ({ path: `/queue/${APP_ID}/requests/${id}/status`, headers: {} })
+const proxyPoll = (id: string): Poll => ({
+  path: '/api/fal/proxy',
+  headers: { 'x-fal-target-url': `https://queue.fal.run/${APP_ID}/requests/${id}/status?logs=0` }
+})
+
+/**
+ * Two polls of one id per target before any load: a misconfigured target fails the run here, with
+ * its answer, and so does a gateway that answered the second poll without asking the emulator
+ * (a cache left on would measure the cache, not the forwarding).
+ */
+async function checkTarget (target: Target, emulatorUrl: string): Promise<void> {
+  const poll = target.next()
+  await fetch(`${emulatorUrl}/_emulator/calls`, { method: 'DELETE' })
+  for (let i = 0; i < 2; i++) {
+    const { status, text } = await fetchPatiently(target.url + poll.path, { headers: poll.headers })
+    if (status !== 200 || !text.includes('"COMPLETED"')) {
+      throw new Error(`${target.label}: a status poll answered ${status}: ${text.slice(0, 300)}`)
+    }
+  }
+  const calls = await (await fetch(`${emulatorUrl}/_emulator/calls?operation=status`)).json() as unknown[]
+  if (calls.length !== 2) throw new Error(`${target.label}: two polls made ${calls.length} status call(s) to the emulator; caching must be off`)
+}
+
+function logRun (label: string, result: { rps: number, p50: number, p99: number }, failures: number, others: number | undefined, rate?: number): void {
+  log(`${label.padEnd(58)} ${rate === undefined ? '' : `@${rate}/s `}${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50.toFixed(2)}  p99 ${result.p99.toFixed(2)} ms` +
+    `${others === undefined ? '' : `  others ${(others * 100).toFixed(0)} % CPU`}${failures > 0 ? `  FAILED ${failures}` : ''}`)
+}
+
+type MeasuredLoad = LoadResult & { cpuUsPerPoll: number | undefined }
+
+async function load (target: Target, durationS: number): Promise<MeasuredLoad> {
+  const before = cpuSnapshot()
+  const cpuBefore = target.pid === undefined ? undefined : processCpuMs(target.pid)
+  const result = await runLoad({ url: target.url, connections: SETTINGS.connections, durationS, next: target.next })
+  const cpuAfter = target.pid === undefined ? undefined : processCpuMs(target.pid)
+  const cpuUsPerPoll = cpuBefore === undefined || cpuAfter === undefined || result.responses === 0
+    ? undefined
+    : ((cpuAfter - cpuBefore) * 1000) / result.responses
+  logRun(target.label, result, result.non2xx + result.errors + result.timeouts, othersShare(before, cpuSnapshot()))
+  return { ...result, cpuUsPerPoll }
+}
+
+async function paced (target: Target, rate: number): Promise<{ p50: number, failures: number }> {
+  const before = cpuSnapshot()
+  const result = await runPaced({ url: target.url, rate, durationS: SETTINGS.halfLoadDurationS, connections: SETTINGS.connections, next: target.next })
+  logRun(target.label, result, result.failures, othersShare(before, cpuSnapshot()), rate)
+  return result
+}
+
+function summarise (target: Target, results: MeasuredLoad[]): TargetSummary {
+  const cpu = results.map(r => r.cpuUsPerPoll).filter(us => us !== undefined)
+  return {
+    cpuUsPerPoll: cpu.length === 0 ? undefined : median(cpu),
+    key: target.key,
+    label: target.label,
+    kind: target.kind,
+    rps: median(results.map(r => r.rps)),
+    p50: median(results.map(r => r.p50)),
+    p99: median(results.map(r => r.p99)),
+    rounds: results.map(r => ({ rps: r.rps, p50: r.p50, p99: r.p99 })),
+    failures: results.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0)
+  }
+}
+
+/** The peak runs: every target in every round, the order rotated each round. */
+async function measurePeaks (targets: Target[]): Promise<TargetSummary[]> {
+  for (const target of targets) await load(target, SETTINGS.warmupS)
+  const results = new Map<string, MeasuredLoad[]>(targets.map(t => [t.key, []]))
+  for (let round = 0; round < SETTINGS.rounds; round++) {
+    log(`round ${round + 1} of ${SETTINGS.rounds}`)
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + round) % targets.length] as Target
+      results.get(target.key)?.push(await load(target, SETTINGS.durationS))
+    }
+  }
+  return targets.map(target => summarise(target, results.get(target.key) ?? []))
+}
+
+/** Each gateway target at half its peak, with the floor at the same rate right after it. */
+async function measureHalfLoad (gateways: Target[], floor: Target, peaks: TargetSummary[]): Promise<HalfLoad[]> {
+  const runs = gateways.map(target => ({
+    target,
+    rate: Math.round((peaks.find(p => p.key === target.key)?.rps ?? 0) / 2),
+    p50: [] as number[],
+    floorP50: [] as number[],
+    failures: 0
+  }))
+  for (let round = 0; round < SETTINGS.rounds; round++) {
+    log(`half load, round ${round + 1} of ${SETTINGS.rounds}`)
+    for (const run of runs) {
+      const gateway = await paced(run.target, run.rate)
+      const direct = await paced(floor, run.rate)
+      run.p50.push(gateway.p50)
+      run.floorP50.push(direct.p50)
+      run.failures += gateway.failures + direct.failures
+    }
+  }
+  return runs.map(run => ({ key: run.target.key, label: run.target.label, rate: run.rate, p50: median(run.p50), floorP50: median(run.floorP50), failures: run.failures }))
+}
+
+/** A gateway (memory store) under `--cpu-prof`, the typed and then the proxy route at full load. */
+async function profileGateway (emulatorUrl: string): Promise<{ sections: Array<{ label: string, summary: ProfileSummary }>, file: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fal-gateway-profile-'))
+  const gateway = await startGateway('profiled gateway', emulatorUrl, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
+  const windows: Array<{ label: string, from: number, to: number }> = []
+  try {
+    const ids = await submitJobs({ url: gateway.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })
+    const common = { kind: 'gateway' as const, url: gateway.url, pid: undefined }
+    const typed: Target = { ...common, key: 'typed', label: 'Typed status route', next: cycle(ids, typedPoll) }
+    const proxy: Target = { ...common, key: 'proxy', label: 'Proxy route', next: cycle(ids, proxyPoll) }
+    await load(typed, SETTINGS.warmupS)
+    await load(proxy, SETTINGS.warmupS)
+    for (const target of [typed, proxy]) {
+      const from = nowUs()
+      await load(target, PROFILE_DURATION_S)
+      windows.push({ label: `${target.label} (\`GET ${target === typed ? `/queue/${APP_ID}/requests/{id}/status` : '/api/fal/proxy'}\`)`, from, to: nowUs() })
+    }
+  } finally {
+    await gateway.stop()
+  }
+  // One file per thread (tsx's loader hooks run on their own); the main thread has thread id 0.
+  const files = readdirSync(dir).filter(name => name.endsWith('.cpuprofile'))
+  const file = files.find(name => /\.\d+\.0\.\d+\.cpuprofile$/.test(name)) ?? files[0]
+  if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`)
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile
+  return {
+    file: join(dir, file),
+    sections: windows.map(w => ({ label: w.label, summary: summariseProfile(profile, ROOT, w.from, w.to) }))
+  }
+}
+
+// V8's profile timestamps are microseconds of the monotonic clock that process.hrtime reads.
+function nowUs (): number {
+  return Number(process.hrtime.bigint() / 1000n)
+}
+
+function packageVersion (name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+  } catch {
+    return 'not installed'
+  }
+}
+
+function redisVersion (): string {
+  try {
+    return /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+async function main (): Promise<void> {
+  const quiet = await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS, busy => {
+    log(`the machine is ${(busy * 100).toFixed(0)} % busy with other work; waiting up to ${QUIET_WAIT_MS / 1000} s for it to settle`)
+  })
+  log('starting redis-server, emulator, gateways and the official proxy')
+  redis = await startRedisServer()
+  const emulator = await startChild({
+    name: 'emulator',
+    script: join(ROOT, 'bench/children/emulator.ts'),
+    env: { ...BASE_ENV, FAL_KEY },
+    ready: { ipc: true }
+  })
+  const [memory, redisBacked, memoryInfo, official] = await Promise.all([
+    startGateway('gateway (memory store)', emulator.url),
+    startGateway('gateway (Redis store)', emulator.url, { REDIS_URL: redis.url }),
+    startGateway('gateway (memory store, info logs)', emulator.url, { LOG_LEVEL: 'info' }),
+    startChild({
+      name: 'official proxy',
+      script: join(ROOT, 'bench/children/official-proxy.ts'),
+      env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_HOST: new URL(emulator.url).host },
+      ready: { ipc: true }
+    })
+  ])
+
+  log(`submitting ${SETTINGS.requestIds} jobs through each gateway, as the benchmark client`)
+  const [memoryIds, redisIds, infoIds] = await Promise.all([memory, redisBacked, memoryInfo].map(gateway =>
+    submitJobs({ url: gateway.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })))
+  if (memoryIds === undefined || redisIds === undefined || infoIds === undefined) throw new Error('submits failed')
+
+  const floor: Target = {
+    key: 'floor',
+    label: 'emulator directly (floor)',
+    kind: 'floor',
+    url: emulator.url,
+    pid: emulator.process.pid,
+    next: cycle(memoryIds, id => ({ path: `/${APP_ID}/requests/${id}/status?logs=0`, headers: { authorization: `Key ${FAL_KEY}` } }))
+  }
+  const officialTarget: Target = {
+    key: 'official',
+    label: '@fal-ai/server-proxy (Express)',
+    kind: 'official',
+    url: official.url,
+    pid: official.process.pid,
+    next: cycle(memoryIds, id => ({
+      path: '/api/fal/proxy',
+      headers: { 'x-fal-target-url': `${emulator.url}/${APP_ID}/requests/${id}/status?logs=0` }
+    }))
+  }
+  const onMemory = { kind: 'gateway' as const, url: memory.url, pid: memory.process.pid }
+  const onRedis = { kind: 'gateway' as const, url: redisBacked.url, pid: redisBacked.process.pid }
+  const gateways: Target[] = [
+    { ...onMemory, key: 'typed-memory', label: 'gateway typed status route, memory store', next: cycle(memoryIds, typedPoll) },
+    { ...onRedis, key: 'typed-redis', label: 'gateway typed status route, Redis store', next: cycle(redisIds, typedPoll) },
+    { ...onMemory, key: 'proxy-memory', label: 'gateway /api/fal/proxy, memory store', next: cycle(memoryIds, proxyPoll) },
+    { ...onRedis, key: 'proxy-redis', label: 'gateway /api/fal/proxy, Redis store', next: cycle(redisIds, proxyPoll) }
+  ]
+  const infoLogs: Target = {
+    key: 'typed-memory-info',
+    label: 'gateway typed status route, memory store, LOG_LEVEL=info',
+    kind: 'gateway',
+    url: memoryInfo.url,
+    pid: memoryInfo.process.pid,
+    next: cycle(infoIds, typedPoll)
+  }
+  const targets = [floor, officialTarget, ...gateways, infoLogs]
+  for (const target of targets) await checkTarget(target, emulator.url)
+
+  log('peak load')
+  const beforePeaks = cpuSnapshot()
+  const peaks = await measurePeaks(targets)
+  const afterPeaks = cpuSnapshot()
+  const halfLoad = await measureHalfLoad(gateways, floor, peaks)
+  const conditions = { quiet, peakOthers: othersShare(beforePeaks, afterPeaks), halfLoadOthers: othersShare(afterPeaks, cpuSnapshot()) }
+  await Promise.all([memory, redisBacked, memoryInfo, official].map(child => child.stop()))
+
+  log('profiling a gateway under load')
+  let profile: ReportInput['profile']
+  let profileFile: string | undefined
+  try {
+    const profiled = await profileGateway(emulator.url)
+    profile = profiled.sections
+    profileFile = profiled.file
+  } catch (error) {
+    profile = { error: (error as Error).message }
+  }
+  await emulator.stop()
+  await redis.stop()
+
+  log(`memory of ${TRACKED_REQUESTS.toLocaleString('en-US')} tracked requests`)
+  const trackedScript = join(ROOT, 'bench/children/tracked-requests.ts')
+  const memoryResults: TrackedMemory[] = []
+  for (const mode of ['in-flight', 'completed'] as const) memoryResults.push(await measureTrackedMemory(trackedScript, TRACKED_REQUESTS, mode))
+
+  const report: ReportInput = {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    command: QUICK ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench',
+    elapsedS: (Date.now() - started) / 1000,
+    machine: {
+      cpu: cpus()[0]?.model.trim() ?? 'unknown',
+      cores: cpus().length,
+      memoryGb: totalmem() / 1024 ** 3,
+      node: process.version,
+      os: `${platform()} ${release()}`
+    },
+    versions: {
+      fastify: packageVersion('fastify'),
+      undici: packageVersion('undici'),
+      ioredis: packageVersion('ioredis'),
+      '@fastify/rate-limit': packageVersion('@fastify/rate-limit'),
+      '@fal-ai/server-proxy': packageVersion('@fal-ai/server-proxy'),
+      express: packageVersion('express'),
+      autocannon: packageVersion('autocannon'),
+      'redis-server': redisVersion()
+    },
+    settings: SETTINGS,
+    conditions,
+    targets: peaks,
+    halfLoad,
+    memory: memoryResults,
+    profile,
+    chartFile: CHART_FILE,
+    findings: readFindings()
+  }
+  const chartRows = peaks.map(p => ({ label: p.label.replace('gateway ', ''), kind: p.kind, rps: p.rps, p99: p.p99 }))
+  writeFileSync(join(ROOT, CHART_FILE), renderChart(chartRows, `Status polls, ${SETTINGS.connections} connections, loopback, ${report.machine.cores} cores (medians of ${SETTINGS.rounds})`))
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderReport(report))
+  log(`wrote BENCHMARKS.md and ${CHART_FILE}${profileFile === undefined ? '' : `; CPU profile: ${profileFile}`}`)
+}
+
+/** Hand-written reading of the figures (bench/findings.md), carried into the report when present. */
+function readFindings (): string | undefined {
+  const file = join(ROOT, 'bench/findings.md')
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined
+}
+
+try {
+  await main()
+} catch (error) {
+  log(`failed: ${(error as Error).stack ?? String(error)}`)
+  teardown()
+  process.exitCode = 1
+}
+teardown()
