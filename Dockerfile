@@ -21,5 +21,5 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# node runs as PID 1's child-free process and receives SIGTERM directly: close-with-grace drains.
+# Exec form: node is PID 1 and receives SIGTERM itself; close-with-grace drains, then it exits 0.
 CMD ["node", "dist/server.js"]
