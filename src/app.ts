@@ -18,7 +18,6 @@ import cors from './plugins/external/cors.js'
 import securityHeaders from './plugins/external/helmet.js'
 import loadShedding from './plugins/external/under-pressure.js'
 import draining from './plugins/app/draining.js'
-import logContext from './plugins/app/log-context.js'
 import metrics from './plugins/app/metrics.js'
 import healthRoutes from './routes/health.js'
 import queueRoutes from './routes/queue/index.js'
@@ -75,7 +74,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(cors, { origins: config.corsOrigins })
   await app.register(draining, { graceMs: config.shutdownGraceMs })
   await app.register(loadShedding, { pressure: config.pressure })
-  await app.register(logContext)
   await app.register(swagger)
   await app.register(limitStore, { config })
   await app.register(upstream, { config })

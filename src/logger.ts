@@ -1,5 +1,27 @@
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
+
+/** What a request's log lines carry besides `reqId`, filled in as the request learns it. */
+export interface LogContext {
+  clientId?: string
+  falRequestId?: string
+}
+
+const contexts = new WeakMap<object, LogContext>()
+
+/**
+ * The context of a request's logger, to fill in. Every line that logger writes (Fastify's own
+ * "request completed" included) then carries it, through pino's `mixin`: no child logger per
+ * fact learnt, and nothing computed for lines a level filters out.
+ */
+export function logContextOf (log: FastifyBaseLogger): LogContext {
+  let context = contexts.get(log)
+  if (context === undefined) {
+    context = {}
+    contexts.set(log, context)
+  }
+  return context
+}
 
 /**
  * pino options: JSON lines with the request id on every line, and credentials redacted wherever
@@ -8,6 +30,8 @@ import type { Config } from './config.js'
 export function loggerOptions (config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
+    // pino merges the line's own fields into what this returns: hand it a copy.
+    mixin: (_line, _level, logger) => ({ ...contexts.get(logger) }),
     redact: {
       paths: [
         'req.headers.authorization',

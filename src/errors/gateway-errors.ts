@@ -83,4 +83,6 @@ export const Overloaded = withExtras(
 
 export const ShuttingDown = createError('SHUTTING_DOWN', 'The gateway is shutting down: retry on another instance', 503)
 export const GatewayMisconfigured = createError('GATEWAY_MISCONFIGURED', 'The gateway is misconfigured; its operator has been alerted', 502)
+/** The client went away before its answer: nothing to answer, and nothing wrong with the gateway. */
+export const ClientClosedRequest = createError('CLIENT_CLOSED_REQUEST', 'The client closed the request before its answer', 499)
 export const InternalError = createError('INTERNAL_ERROR', 'Something went wrong in the gateway', 500)

@@ -87,3 +87,24 @@ function restTarget (url: URL, method: string): TargetVerdict {
   if ([...url.searchParams.keys()].some(name => name !== 'storage_type')) return refuse('Upload initiation accepts only storage_type')
   return { ok: true, target: { operation: 'upload', host: 'rest', pathAndQuery: url.pathname + url.search } }
 }
+
+/**
+ * `resolveProxyTarget` with allowed targets remembered: a browser tab polls the same target URL
+ * every 500 ms, and parsing it each time is a measurable share of a proxied poll. Refusals are
+ * not kept, so hostile values cannot crowd out real ones; the memory is emptied when full.
+ */
+export function createTargetResolver (capacity = 10_000) {
+  const allowed = new Map<string, ProxyTarget>()
+  return function resolve (raw: string | string[] | undefined, method: string): TargetVerdict {
+    if (typeof raw !== 'string') return resolveProxyTarget(raw, method)
+    const key = `${method} ${raw}`
+    const known = allowed.get(key)
+    if (known !== undefined) return { ok: true, target: known }
+    const verdict = resolveProxyTarget(raw, method)
+    if (verdict.ok) {
+      if (allowed.size >= capacity) allowed.clear()
+      allowed.set(key, Object.freeze(verdict.target))
+    }
+    return verdict
+  }
+}

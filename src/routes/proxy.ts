@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
 import type { Config } from '../config.js'
+import { logContextOf } from '../logger.js'
 import { findModel } from '../models/index.js'
 import { TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
 import { toFieldErrors } from '../errors/validation-detail.js'
-import { resolveProxyTarget, type ProxyTarget } from '../proxy/proxy-target.js'
+import { createTargetResolver, type ProxyTarget } from '../proxy/proxy-target.js'
 import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
 import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { upstreamHeaders } from '../http/upstream-headers.js'
@@ -35,6 +36,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
   const { forward, endpoints, reader } = fastify.upstream
   const authorization = `Key ${config.falKey}`
   const checkWebhook = createWebhookCheck(config.webhookHosts)
+  const resolveTarget = createTargetResolver()
   fastify.decorateRequest('proxyTarget', null as unknown as ProxyTarget)
 
   function validateBody (request: FastifyRequest, target: ProxyTarget): void {
@@ -85,7 +87,8 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       if (id === undefined) throw new UpstreamMalformedError()
       return id
     })
-    request.log.info({ falRequestId: requestId, model: target.appId }, 'submitted to fal')
+    logContextOf(request.log).falRequestId = requestId
+    request.log.info({ model: target.appId }, 'submitted to fal')
     return copyHeaders(upstream as Dispatcher.ResponseData, reply).send(text)
   }
 
@@ -126,7 +129,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     url: '/api/fal/proxy',
     schema: { hide: true },
     onRequest: async (request, reply) => {
-      const verdict = resolveProxyTarget(request.headers['x-fal-target-url'], request.method)
+      const verdict = resolveTarget(request.headers['x-fal-target-url'], request.method)
       if (!verdict.ok) throw new TargetNotAllowed(verdict.reason)
       request.proxyTarget = verdict.target
       await fastify.admit(request, reply, verdict.target.operation, verdict.target.appId)

@@ -1,4 +1,4 @@
-import { answerDeadline, withDeadline } from './deadline.js'
+import { startDeadline } from './deadline.js'
 import type { Breakers, UpstreamOperation } from './breakers.js'
 import { withRetries, type RetryOptions } from './retry.js'
 
@@ -20,18 +20,23 @@ const IDEMPOTENT = new Set<UpstreamOperation>(['status', 'result'])
 export function createCallPolicy ({ timeouts, retry, breakers }: CallPolicyOptions) {
   return async function call<T> (operation: UpstreamOperation, signal: AbortSignal | undefined, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const timeoutMs = timeouts[operation]
+    const deadline = startDeadline(timeoutMs, signal)
     if (operation === 'stream') {
-      const deadline = answerDeadline(timeoutMs, signal)
+      // Once fal has answered, the stream lives as long as the caller's signal allows.
       try {
         return await breakers.fire(operation, () => attempt(deadline.signal))
       } finally {
         deadline.settle()
       }
     }
-    const deadline = withDeadline(timeoutMs, signal)
-    const once = (): Promise<T> => breakers.fire(operation, () => attempt(deadline))
-    if (!IDEMPOTENT.has(operation)) return await once()
-    return await withRetries(once, retry, Date.now() + timeoutMs, deadline)
+    // A relayed body is read after this returns; the pool's body timeout bounds that read.
+    try {
+      const once = (): Promise<T> => breakers.fire(operation, () => attempt(deadline.signal))
+      if (!IDEMPOTENT.has(operation)) return await once()
+      return await withRetries(once, retry, Date.now() + timeoutMs, deadline.signal)
+    } finally {
+      deadline.release()
+    }
   }
 }
 

@@ -1,30 +1,33 @@
-/**
- * The total deadline of one call to fal: it fires as a timeout after `timeoutMs`, or with the
- * caller's own reason (the client left) when `signal` fires first. Retries share it.
- */
-export function withDeadline (timeoutMs: number, signal?: AbortSignal): AbortSignal {
-  const deadline = AbortSignal.timeout(timeoutMs)
-  return signal === undefined ? deadline : AbortSignal.any([signal, deadline])
-}
-
-export interface AnswerDeadline {
+export interface Deadline {
+  /** Fires with a TimeoutError after `timeoutMs`, or with the caller's reason when it fires first. */
   signal: AbortSignal
-  /** The answer came: the call lives on under `signal`'s caller alone. */
+  /** The answer came: no timeout any more, but the caller's signal still aborts (streams). */
   settle: () => void
+  /** The call is over: no timeout, and the caller's signal is let go. */
+  release: () => void
 }
 
 /**
- * A deadline on fal's answer (its status line and headers) but not on the body after it, for
- * status streams that legitimately stay open for minutes once fal has answered.
+ * The total deadline of one call to fal, retries included. Built from one controller and one
+ * timer that are let go as soon as the call ends: `AbortSignal.timeout` and `AbortSignal.any`
+ * cost a measurable share of a poll (BENCHMARKS.md) and keep their timers until they fire.
  */
-export function answerDeadline (timeoutMs: number, signal?: AbortSignal): AnswerDeadline {
+export function startDeadline (timeoutMs: number, caller?: AbortSignal): Deadline {
   const controller = new AbortController()
   const timer = setTimeout(() => {
     controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'))
   }, timeoutMs)
   timer.unref()
+  const leave = (): void => { controller.abort(caller?.reason) }
+  if (caller?.aborted === true) leave()
+  else caller?.addEventListener('abort', leave, { once: true })
+  const settle = (): void => { clearTimeout(timer) }
   return {
-    signal: signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]),
-    settle: () => { clearTimeout(timer) }
+    signal: controller.signal,
+    settle,
+    release: () => {
+      settle()
+      caller?.removeEventListener('abort', leave)
+    }
   }
 }

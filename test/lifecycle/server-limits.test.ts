@@ -67,7 +67,7 @@ t.test('security headers: nothing may load from API answers; /docs keeps working
   const api = await gateway.request('/healthz')
   t.equal(api.headers.get('content-security-policy'), "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'")
   t.equal(api.headers.get('x-content-type-options'), 'nosniff')
-  t.equal(api.headers.get('x-frame-options'), 'SAMEORIGIN')
+  t.equal(api.headers.get('x-frame-options'), 'DENY', 'nothing may frame an API answer')
   t.ok(api.headers.get('strict-transport-security'), 'HSTS is set')
   t.equal(api.headers.get('cross-origin-resource-policy'), 'cross-origin', 'browser apps on other origins can read answers')
 

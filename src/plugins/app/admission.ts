@@ -9,6 +9,7 @@ import { createClientResolver, type Client } from '../../identity/resolve-client
 import { isModelAllowed, type Tier } from '../../identity/policy-file.js'
 import { StoreUnavailableError } from '../../limits/errors.js'
 import { fallbackRateStore } from '../../limits/fallback-rate-store.js'
+import { logContextOf } from '../../logger.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -88,12 +89,13 @@ export default fp<{ config: Config }>(async function admission (fastify, { confi
     })
     request.client = client
     request.tier = policy.tiers[client.tier] as Tier
-    request.log = request.log.child({ clientId: client.id })
+    logContextOf(request.log).clientId = client.id
     if (appId !== undefined && !isModelAllowed(request.tier, appId)) throw new ModelNotAllowed(appId)
     await chargeBudget(request, reply, budgetOf(operation))
   })
 
   fastify.decorate('assertOwner', async function assertOwner (request: FastifyRequest, requestId: string) {
+    logContextOf(request.log).falRequestId = requestId
     const owner = await fastify.limitStore.ownerOf(requestId.toLowerCase())
     if (owner !== request.client.id) throw new RequestNotFound()
   })

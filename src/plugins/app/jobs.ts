@@ -20,9 +20,12 @@ declare module 'fastify' {
 }
 
 const SUBMIT_MARGIN_MS = 5_000
+/** Finished jobs this node remembers having released, oldest forgotten first. */
+const RELEASED_REMEMBERED = 10_000
 
 export default fp<{ config: Config }>(async function jobs (fastify, { config }) {
   const store = fastify.limitStore
+  const released = new Set<string>()
 
   fastify.decorate('jobs', {
     async submit (request, reply, send) {
@@ -63,7 +66,13 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
     },
 
     finished (request, requestId) {
-      store.releaseJob({ requestId: requestId.toLowerCase() }).catch((error: unknown) => {
+      const id = requestId.toLowerCase()
+      // Every poll of a finished job says so again; one release is enough.
+      if (released.has(id)) return
+      released.add(id)
+      if (released.size > RELEASED_REMEMBERED) released.delete(released.values().next().value as string)
+      store.releaseJob({ requestId: id }).catch((error: unknown) => {
+        released.delete(id)
         request.log.warn({ err: error }, 'could not release a finished job; its slot expires by itself')
       })
     }

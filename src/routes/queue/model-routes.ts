@@ -2,6 +2,7 @@ import { pipeline, type Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.js'
+import { logContextOf } from '../../logger.js'
 import type { FalModel } from '../../models/index.js'
 import { errorResponses } from '../../schemas/errors.js'
 import {
@@ -49,7 +50,8 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       queuePosition = submitted.queue_position
       return submitted.request_id
     })
-    request.log.info({ falRequestId: requestId, model: model.id }, 'submitted to fal')
+    logContextOf(request.log).falRequestId = requestId
+    request.log.info({ model: model.id }, 'submitted to fal')
     return reply.code(202).send({
       request_id: requestId,
       status: 'IN_QUEUE',
