@@ -45,6 +45,8 @@ export interface ReportInput {
   memory: TrackedMemory[]
   profile: Array<{ label: string, summary: ProfileSummary }> | { error: string }
   chartFile: string
+  /** The upstream-calls section, rendered. */
+  upstreamCalls: string
   /** Hand-written reading of the figures, placed after the targets. */
   findings?: string
 }
@@ -195,6 +197,7 @@ export function renderReport (input: ReportInput): string {
     '| --- | ---: | ---: |',
     ...input.memory.map(m => `| ${m.mode} | ${int(m.rssBytesPerRequest)} | ${int(m.heapBytesPerRequest)} |`),
     '',
+    input.upstreamCalls,
     '## Targets (issue 6)',
     '',
     '| target | measured | | |',

@@ -8,6 +8,7 @@ import { renderChart } from './chart.js'
 import { runLoad, type LoadResult, type Poll } from './load.js'
 import { cpuSnapshot, othersShare, processCpuMs, waitForQuiet } from './machine.js'
 import { measureTrackedMemory, type TrackedMemory } from './memory.js'
+import { measureUpstreamCalls, renderUpstreamCalls } from './upstream-calls.js'
 import { runPaced } from './paced.js'
 import { freePort, killAllChildren, startChild, type Child } from './processes.js'
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './profile.js'
@@ -361,6 +362,9 @@ async function main (): Promise<void> {
   const memoryResults: TrackedMemory[] = []
   for (const mode of ['in-flight', 'completed'] as const) memoryResults.push(await measureTrackedMemory(trackedScript, TRACKED_REQUESTS, mode))
 
+  log('upstream calls of tabs polling like subscribe')
+  const upstreamCalls = renderUpstreamCalls(await measureUpstreamCalls())
+
   const report: ReportInput = {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     command: QUICK ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench',
@@ -389,6 +393,7 @@ async function main (): Promise<void> {
     memory: memoryResults,
     profile,
     chartFile: CHART_FILE,
+    upstreamCalls,
     findings: readFindings()
   }
   const chartRows = peaks.map(p => ({ label: p.label.replace('gateway ', ''), kind: p.kind, rps: p.rps, p99: p.p99 }))

@@ -1,0 +1,95 @@
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { createEmulator } from '../src/emulator/emulator.js'
+
+export interface UpstreamCallsRow {
+  scenario: string
+  cache: 'on' | 'off'
+  clientPolls: number
+  upstreamCalls: number
+  /** Calls to fal per 1,000 client polls (status and result). */
+  perThousand: number
+}
+
+const KEY = 'bench-calls-id:bench-calls-secret'
+const APP = 'fal-ai/layer-diffusion'
+/** `@fal-ai/client`'s subscribe polls every 500 ms. */
+const POLL_INTERVAL_MS = 500
+/** Each job spends 2 s queued and 4 s running: about 12 polls per tab. */
+const QUEUE_MS = 2000
+const PROCESSING_MS = 4000
+
+/**
+ * Browser tabs polling like `subscribe` (status every 500 ms until COMPLETED, then the result
+ * once), against a real gateway and emulator, counting what reaches fal. Counts, not timings:
+ * this runs in one process and its figures do not depend on the machine's speed.
+ */
+export async function measureUpstreamCalls (): Promise<UpstreamCallsRow[]> {
+  const rows: UpstreamCallsRow[] = []
+  for (const cache of ['on', 'off'] as const) {
+    for (const [scenario, tabs, jobs] of [['one tab per job', 1, 60], ['three tabs on the same job', 3, 20]] as const) {
+      rows.push(await run(scenario, cache, tabs, jobs))
+    }
+  }
+  return rows
+}
+
+async function run (scenario: string, cache: 'on' | 'off', tabs: number, jobs: number): Promise<UpstreamCallsRow> {
+  const emulator = createEmulator({ falKey: KEY, queueMs: QUEUE_MS, processingMs: PROCESSING_MS })
+  const emulatorUrl = await emulator.listen()
+  const app = await buildApp(loadConfig({
+    FAL_KEY: KEY,
+    FAL_QUEUE_URL: emulatorUrl,
+    FAL_REST_URL: emulatorUrl,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_SUBMIT_MAX: '100000',
+    RATE_LIMIT_POLL_MAX: '100000',
+    MAX_IN_FLIGHT: '100000',
+    DAILY_SUBMIT_QUOTA: '100000',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...(cache === 'off' ? { POLL_CACHE_MAX_BYTES: '0', POLL_PENDING_FRESH_MS: '0' } : {})
+  }), { logger: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/queue/${APP}`
+  let clientPolls = 0
+  try {
+    const ids = await Promise.all(Array.from({ length: jobs }, async () => {
+      const answer = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      return ((await answer.json()) as { request_id: string }).request_id
+    }))
+    emulator.resetCalls()
+    const tab = async (id: string, offsetMs: number) => {
+      await sleep(offsetMs)
+      for (;;) {
+        clientPolls++
+        const status = (await (await fetch(`${base}/requests/${id}/status?logs=1`)).json()) as { status: string }
+        if (status.status === 'COMPLETED') break
+        await sleep(POLL_INTERVAL_MS)
+      }
+      clientPolls++
+      await (await fetch(`${base}/requests/${id}`)).arrayBuffer()
+    }
+    // Tabs on one job opened at different moments: spread over one poll interval.
+    await Promise.all(ids.flatMap(id => Array.from({ length: tabs }, (_, index) => tab(id, index * POLL_INTERVAL_MS / tabs))))
+    const upstreamCalls = emulator.callsOf('status').length + emulator.callsOf('result').length
+    return { scenario, cache, clientPolls, upstreamCalls, perThousand: upstreamCalls / clientPolls * 1000 }
+  } finally {
+    await app.close()
+    await emulator.close()
+  }
+}
+
+export function renderUpstreamCalls (rows: UpstreamCallsRow[]): string {
+  return [
+    '## Upstream calls per 1,000 client polls',
+    '',
+    `Tabs polling like \`@fal-ai/client\`'s \`subscribe\`: status every ${POLL_INTERVAL_MS} ms until COMPLETED (jobs spend ${QUEUE_MS / 1000} s queued and ${PROCESSING_MS / 1000} s running), then the result once; three tabs on one job open a third of an interval apart. Cache on is the default (\`POLL_PENDING_FRESH_MS=250\`, completed answers kept); cache off sets \`POLL_CACHE_MAX_BYTES=0\` and \`POLL_PENDING_FRESH_MS=0\`, leaving only the coalescing of simultaneous polls.`,
+    '',
+    '| scenario | cache | client polls | calls to fal | per 1,000 client polls |',
+    '| --- | --- | ---: | ---: | ---: |',
+    ...rows.map(row => `| ${row.scenario} | ${row.cache} | ${row.clientPolls.toLocaleString('en-US')} | ${row.upstreamCalls.toLocaleString('en-US')} | ${Math.round(row.perThousand).toLocaleString('en-US')} |`),
+    ''
+  ].join('\n')
+}
