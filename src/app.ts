@@ -15,14 +15,14 @@ import admission from './plugins/app/admission.js'
 import jobs from './plugins/app/jobs.js'
 import swagger from './plugins/external/swagger.js'
 import cors from './plugins/external/cors.js'
-import securityHeaders from './plugins/external/helmet.js'
+import apiSecurityHeaders from './plugins/app/api-security-headers.js'
 import loadShedding from './plugins/external/under-pressure.js'
 import draining from './plugins/app/draining.js'
 import metrics from './plugins/app/metrics.js'
 import healthRoutes from './routes/health.js'
 import queueRoutes from './routes/queue/index.js'
 import proxyRoutes from './routes/proxy.js'
-import demo from './demo/demo-plugin.js'
+import pages from './plugins/external/pages.js'
 
 export interface BuildOptions {
   /** Overrides the logger (tests pass `false` or a stream-backed pino config). */
@@ -70,7 +70,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(errorHandler)
   await app.register(readiness)
   await app.register(jsonBody)
-  await app.register(securityHeaders)
+  await app.register(apiSecurityHeaders)
   await app.register(cors, { origins: config.corsOrigins })
   await app.register(draining, { graceMs: config.shutdownGraceMs })
   await app.register(loadShedding, { pressure: config.pressure })
@@ -83,7 +83,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(healthRoutes)
   await app.register(queueRoutes, { config })
   await app.register(proxyRoutes, { config })
-  if (config.demoEnabled) await app.register(demo)
+  await app.register(pages, { demoEnabled: config.demoEnabled })
 
   return app
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import type { Departure } from '../upstream/departure.js'
 import type { QueueReader, UpstreamJson } from '../upstream/queue-reader.js'
 import { ByteBoundedCache } from './byte-bounded-cache.js'
 import { createSingleFlight } from './single-flight.js'
@@ -53,8 +54,8 @@ export function createCachedReader (reader: QueueReader, options: PollCacheOptio
   async function cached (
     key: string,
     isCompleted: (answer: UpstreamJson) => boolean,
-    fetch: (signal: AbortSignal) => Promise<UpstreamJson>,
-    signal?: AbortSignal
+    fetch: (signal: Departure) => Promise<UpstreamJson>,
+    signal?: Departure
   ): Promise<UpstreamJson> {
     if (enabled) {
       const hit = await recall(key)

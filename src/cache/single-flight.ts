@@ -1,9 +1,11 @@
+import { ManualDeparture, type Departure } from '../upstream/departure.js'
+
 interface Flight<T> {
   promise: Promise<T>
-  controller: AbortController
-  /** Callers still waiting that could leave; when the last one leaves, the call is aborted. */
+  /** Fires when every caller that could leave has left. */
+  departure: ManualDeparture
   leavable: number
-  /** A caller without a signal never leaves, so the call always runs to its end. */
+  /** A caller without a departure never leaves, so the call always runs to its end. */
   pinned: boolean
 }
 
@@ -15,26 +17,26 @@ interface Flight<T> {
 export function createSingleFlight<T> () {
   const inFlight = new Map<string, Flight<T>>()
 
-  return function shared (key: string, run: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return function shared (key: string, run: (departure: Departure) => Promise<T>, caller?: Departure): Promise<T> {
     let flight = inFlight.get(key)
     if (flight === undefined) {
-      const controller = new AbortController()
-      const started: Flight<T> = { controller, leavable: 0, pinned: false, promise: undefined as unknown as Promise<T> }
-      started.promise = run(controller.signal).finally(() => { inFlight.delete(key) })
+      const departure = new ManualDeparture()
+      const started: Flight<T> = { departure, leavable: 0, pinned: false, promise: undefined as unknown as Promise<T> }
+      started.promise = run(departure).finally(() => { inFlight.delete(key) })
       inFlight.set(key, started)
       flight = started
     }
     const joined = flight
-    if (signal === undefined) {
+    if (caller === undefined) {
       joined.pinned = true
       return joined.promise
     }
     joined.leavable++
-    const leave = () => {
+    const leave = (): void => {
       joined.leavable--
-      if (joined.leavable === 0 && !joined.pinned) joined.controller.abort(signal.reason)
+      if (joined.leavable === 0 && !joined.pinned) joined.departure.depart(caller.reason)
     }
-    signal.addEventListener('abort', leave, { once: true })
-    return joined.promise.finally(() => { signal.removeEventListener('abort', leave) })
+    caller.addEventListener('abort', leave, { once: true })
+    return joined.promise.finally(() => { caller.removeEventListener('abort', leave) })
   }
 }

@@ -1,14 +1,15 @@
 import type { FastifyReply } from 'fastify'
 import { ClientClosedRequest } from '../errors/gateway-errors.js'
+import { ManualDeparture, type Departure } from '../upstream/departure.js'
 
 /**
- * A signal that fires when the client goes away before its answer is sent, so the call to fal
- * it was waiting for is aborted instead of running on for nobody.
+ * Fires when the client goes away before its answer is sent, so the call to fal it was
+ * waiting for is aborted instead of running on for nobody.
  */
-export function abortWhenClientLeaves (reply: FastifyReply): AbortSignal {
-  const controller = new AbortController()
+export function abortWhenClientLeaves (reply: FastifyReply): Departure {
+  const departure = new ManualDeparture()
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new ClientClosedRequest())
+    if (!reply.raw.writableFinished) departure.depart(new ClientClosedRequest())
   })
-  return controller.signal
+  return departure
 }

@@ -8,6 +8,7 @@ import { toFieldErrors } from '../errors/validation-detail.js'
 import { createTargetResolver, type ProxyTarget } from '../proxy/proxy-target.js'
 import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
 import { abortWhenClientLeaves } from '../http/client-abort.js'
+import { departureWithin } from '../upstream/departure.js'
 import { upstreamHeaders } from '../http/upstream-headers.js'
 import { createWebhookCheck } from '../http/webhook-allowlist.js'
 import { UpstreamHttpError, UpstreamMalformedError, parseRetryAfter } from '../upstream/upstream-errors.js'
@@ -56,7 +57,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       pathAndQuery: target.pathAndQuery,
       headers: upstreamHeaders(authorization, request.headers, hasBody, target.operation === 'stream' ? 'text/event-stream' : 'application/json'),
       body: hasBody ? JSON.stringify(request.body) : undefined,
-      signal: target.operation === 'stream' ? AbortSignal.any([clientLeaves, AbortSignal.timeout(config.streamTimeoutMs)]) : clientLeaves
+      signal: target.operation === 'stream' ? departureWithin(clientLeaves, config.streamTimeoutMs) : clientLeaves
     })
   }
 

@@ -1,4 +1,5 @@
 import { startDeadline } from './deadline.js'
+import type { Departure } from './departure.js'
 import type { Breakers, UpstreamOperation } from './breakers.js'
 import { withRetries, type RetryOptions } from './retry.js'
 
@@ -18,7 +19,7 @@ const IDEMPOTENT = new Set<UpstreamOperation>(['status', 'result'])
  * only, retried within that same deadline.
  */
 export function createCallPolicy ({ timeouts, retry, breakers }: CallPolicyOptions) {
-  return async function call<T> (operation: UpstreamOperation, signal: AbortSignal | undefined, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return async function call<T> (operation: UpstreamOperation, signal: Departure | undefined, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const timeoutMs = timeouts[operation]
     const deadline = startDeadline(timeoutMs, signal)
     if (operation === 'stream') {

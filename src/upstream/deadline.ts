@@ -1,3 +1,5 @@
+import type { Departure } from './departure.js'
+
 export interface Deadline {
   /** Fires with a TimeoutError after `timeoutMs`, or with the caller's reason when it fires first. */
   signal: AbortSignal
@@ -12,7 +14,7 @@ export interface Deadline {
  * timer that are let go as soon as the call ends: `AbortSignal.timeout` and `AbortSignal.any`
  * cost a measurable share of a poll (BENCHMARKS.md) and keep their timers until they fire.
  */
-export function startDeadline (timeoutMs: number, caller?: AbortSignal): Deadline {
+export function startDeadline (timeoutMs: number, caller?: Departure): Deadline {
   const controller = new AbortController()
   const timer = setTimeout(() => {
     controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'))

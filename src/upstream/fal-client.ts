@@ -1,6 +1,7 @@
 import { ApiError, createFalClient, type InQueueQueueStatus } from '@fal-ai/client'
 import { fetch as undiciFetch, type Agent } from 'undici'
 import type { CallPolicy } from './call-policy.js'
+import type { Departure } from './departure.js'
 import type { FalEndpoints } from './fal-endpoints.js'
 import {
   UpstreamHttpError,
@@ -24,7 +25,7 @@ export interface SubmitOptions {
   webhookUrl?: string
   /** Allowlisted `x-fal-*` headers of the caller, lower-cased. */
   headers?: Record<string, string>
-  signal?: AbortSignal
+  signal?: Departure
 }
 
 /**
@@ -82,7 +83,7 @@ export function createFalQueueClient ({ credentials, endpoints, pool, policy }: 
       })
     },
 
-    async cancel (appId: string, requestId: string, signal?: AbortSignal): Promise<void> {
+    async cancel (appId: string, requestId: string, signal?: Departure): Promise<void> {
       await policy('cancel', signal, async deadline => {
         try {
           await client.queue.cancel(appId, { requestId, abortSignal: deadline })

@@ -1,5 +1,6 @@
 import type { Agent, Dispatcher } from 'undici'
 import type { CallPolicy } from './call-policy.js'
+import type { Departure } from './departure.js'
 import type { FalEndpoints } from './fal-endpoints.js'
 import {
   UpstreamHttpError,
@@ -59,7 +60,7 @@ export function createQueueReader ({ credentials, endpoints, pool, policy }: Que
    * Opens fal's status stream; a non-200 answer is read and thrown like any other failure.
    * fal must answer within the stream operation's deadline; `signal` alone bounds the stream after.
    */
-  async function openStatusStream (appId: string, requestId: string, logs: boolean, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  async function openStatusStream (appId: string, requestId: string, logs: boolean, signal: Departure): Promise<Dispatcher.ResponseData> {
     return await policy('stream', signal, async deadline => {
       let response: Dispatcher.ResponseData
       try {
@@ -87,10 +88,10 @@ export function createQueueReader ({ credentials, endpoints, pool, policy }: Que
 
   return {
     openStatusStream,
-    async status (appId: string, requestId: string, logs: boolean, signal?: AbortSignal): Promise<UpstreamJson> {
+    async status (appId: string, requestId: string, logs: boolean, signal?: Departure): Promise<UpstreamJson> {
       return await policy('status', signal, deadline => getJson(`/${appId}/requests/${requestId}/status?logs=${logs ? 1 : 0}`, deadline))
     },
-    async result (appId: string, requestId: string, signal?: AbortSignal): Promise<UpstreamJson> {
+    async result (appId: string, requestId: string, signal?: Departure): Promise<UpstreamJson> {
       return await policy('result', signal, deadline => getJson(`/${appId}/requests/${requestId}`, deadline))
     }
   }

@@ -1,6 +1,7 @@
 import type { Agent, Dispatcher } from 'undici'
 import type { UpstreamOperation } from './breakers.js'
 import type { CallPolicy } from './call-policy.js'
+import type { Departure } from './departure.js'
 import type { UpstreamBase } from './fal-endpoints.js'
 import { UpstreamHttpError, parseRetryAfter, toUpstreamError } from './upstream-errors.js'
 
@@ -11,7 +12,7 @@ export interface ForwardRequest {
   headers: Record<string, string>
   body?: string
   /** The caller's own signal (the client leaving, a stream's lifetime); the deadline is added here. */
-  signal?: AbortSignal
+  signal?: Departure
 }
 
 /** Answers that are fal's trouble, not the client's: thrown, so the breaker and retries see them. */

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { createSingleFlight } from '../../src/cache/single-flight.js'
+import type { Departure } from '../../src/upstream/departure.js'
 
 t.test('concurrent callers of one key share one call; later callers start a new one', async t => {
   const shared = createSingleFlight<number>()
@@ -19,7 +20,7 @@ t.test('concurrent callers of one key share one call; later callers start a new 
 t.test('the shared call is aborted only when every caller has left', async t => {
   const shared = createSingleFlight<string>()
   let aborted = false
-  const hang = (signal: AbortSignal) => new Promise<string>((_resolve, reject) => {
+  const hang = (signal: Departure) => new Promise<string>((_resolve, reject) => {
     signal.addEventListener('abort', () => {
       aborted = true
       reject(new Error('aborted'))

@@ -1,8 +1,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 
-/** OpenAPI document generated from the routes' TypeBox schemas; UI at /docs, JSON at /openapi.json. */
+/** OpenAPI document generated from the routes' TypeBox schemas, at /openapi.json (UI: pages.ts). */
 export default fp(async function openApi (fastify) {
   await fastify.register(swagger, {
     openapi: {
@@ -21,6 +20,5 @@ export default fp(async function openApi (fastify) {
       buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? json.title ?? `def-${index}`)
     }
   })
-  await fastify.register(swaggerUi, { routePrefix: '/docs' })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }, { name: 'swagger' })

@@ -14,6 +14,7 @@ import {
   SubmitQuerySchema
 } from '../../schemas/queue.js'
 import { abortWhenClientLeaves } from '../../http/client-abort.js'
+import { departureWithin } from '../../upstream/departure.js'
 import { publicBase, queueUrls } from '../../http/public-url.js'
 import { createWebhookCheck } from '../../http/webhook-allowlist.js'
 import { falHeadersOf } from '../../http/fal-headers.js'
@@ -100,7 +101,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
     const logs = request.query.logs === '1' || request.query.logs === 'true'
-    const signal = AbortSignal.any([abortWhenClientLeaves(reply), AbortSignal.timeout(config.streamTimeoutMs)])
+    const signal = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
     const upstream = await reader.openStatusStream(model.id, requestId, logs, signal)
     const urls = queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
     // fal ends the stream when the job completes; a stream cut short proves nothing.
