@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface Child {
@@ -109,14 +107,4 @@ async function pollReady (child: ChildProcess, url: string, path: string, deadli
   throw new Error(`${url}${path} did not answer in time`)
 }
 
-/** A loopback port nothing listens on right now, for children that must be told their port. */
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  await once(server, 'close')
-  if (address === null || typeof address !== 'object') throw new Error('no port')
-  return address.port
-}
+export { freePort } from '../test/helpers/free-port.js'

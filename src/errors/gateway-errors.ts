@@ -62,24 +62,19 @@ export const JobLimited = withExtras(
   })
 )
 
-export const UpstreamBusy = withExtras(
-  createError('UPSTREAM_BUSY', 'fal is rate limiting this gateway: retry in %s seconds', 503),
-  (retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [retryAfterSeconds] })
-)
+/** A 503 that says when to come back: its message and its Retry-After carry the same seconds. */
+function retryLater (code: string, message: string) {
+  return withExtras(createError(code, message, 503), (retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [retryAfterSeconds] }))
+}
+
+export const UpstreamBusy = retryLater('UPSTREAM_BUSY', 'fal is rate limiting this gateway: retry in %s seconds')
 
 export const UpstreamError = createError('UPSTREAM_ERROR', 'fal failed to handle the request', 502)
 export const UpstreamUnreachable = createError('UPSTREAM_UNREACHABLE', 'fal could not be reached', 502)
 export const UpstreamMalformed = createError('UPSTREAM_MALFORMED', 'fal answered with an unreadable response', 502)
 export const UpstreamTimeout = createError('UPSTREAM_TIMEOUT', 'fal did not answer in time', 504)
-export const CircuitOpen = withExtras(
-  createError('CIRCUIT_OPEN', 'fal is failing: calls are paused, retry in %s seconds', 503),
-  (retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [retryAfterSeconds] })
-)
-
-export const Overloaded = withExtras(
-  createError('OVERLOADED', 'The gateway is overloaded: retry in %s seconds', 503),
-  (retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [retryAfterSeconds] })
-)
+export const CircuitOpen = retryLater('CIRCUIT_OPEN', 'fal is failing: calls are paused, retry in %s seconds')
+export const Overloaded = retryLater('OVERLOADED', 'The gateway is overloaded: retry in %s seconds')
 
 export const ShuttingDown = createError('SHUTTING_DOWN', 'The gateway is shutting down: retry on another instance', 503)
 export const GatewayMisconfigured = createError('GATEWAY_MISCONFIGURED', 'The gateway is misconfigured; its operator has been alerted', 502)

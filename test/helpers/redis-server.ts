@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createConnection, createServer } from 'node:net'
+import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { freePort } from './free-port.js'
 
 export interface RedisServer {
   url: string
@@ -22,7 +23,7 @@ const SYSTEM_REDIS_PORT = 6379
 
 /** A private, non-persistent redis-server on a free loopback port; never the system one on 6379. */
 export async function startRedisServer (): Promise<RedisServer> {
-  const port = await freePort()
+  const port = await freePort([SYSTEM_REDIS_PORT])
   let child: ChildProcess | undefined
 
   const start = async (): Promise<void> => {
@@ -62,18 +63,6 @@ export async function startRedisServer (): Promise<RedisServer> {
     kill: () => end('SIGKILL'),
     freeze: () => { child?.kill('SIGSTOP') },
     thaw: () => { child?.kill('SIGCONT') }
-  }
-}
-
-async function freePort (): Promise<number> {
-  for (;;) {
-    const server = createServer()
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = server.address()
-    server.close()
-    await once(server, 'close')
-    if (address !== null && typeof address === 'object' && address.port !== SYSTEM_REDIS_PORT) return address.port
   }
 }
 
