@@ -19,6 +19,8 @@ export function createRedisClient (url: string, options: RedisClientOptions = {}
   const maxDelay = options.maxReconnectDelayMs ?? 2000
   const client = new Redis(url, {
     enableOfflineQueue: false,
+    // Commands issued in the same tick (a rate count and an ownership lookup) share one write.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     connectTimeout: options.connectTimeoutMs ?? 1000,
     commandTimeout: options.commandTimeoutMs ?? 500,

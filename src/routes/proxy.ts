@@ -133,7 +133,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       const verdict = resolveTarget(request.headers['x-fal-target-url'], request.method)
       if (!verdict.ok) throw new TargetNotAllowed(verdict.reason)
       request.proxyTarget = verdict.target
-      await fastify.admit(request, reply, verdict.target.operation, verdict.target.appId)
+      await fastify.admit(request, reply, verdict.target.operation, verdict.target)
     },
     handler: async (request, reply) => {
       const target = request.proxyTarget

@@ -15,16 +15,24 @@ declare module 'fastify' {
   interface FastifyRequest {
     client: Client
     tier: Tier
+    /** The owner of the request this one concerns, looked up while its budget is charged. */
+    ownerLookup: { requestId: string, owner: Promise<string | undefined> } | undefined
   }
   interface FastifyInstance {
     /**
      * Identifies the client, checks its tier may use the model and charges the operation to its
      * rate budget. Throws when it may not.
      */
-    admit: (request: FastifyRequest, reply: FastifyReply, operation: Operation, appId?: string) => Promise<void>
+    admit: (request: FastifyRequest, reply: FastifyReply, operation: Operation, target?: AdmissionTarget) => Promise<void>
     /** Only the client that submitted a request may touch it; anyone else is told it does not exist. */
     assertOwner: (request: FastifyRequest, requestId: string) => Promise<void>
   }
+}
+
+export interface AdmissionTarget {
+  appId?: string
+  /** For status, stream, result and cancel: the request whose owner must be this client. */
+  requestId?: string
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>
@@ -81,7 +89,8 @@ export default fp<{ config: Config }>(async function admission (fastify, { confi
 
   fastify.decorateRequest('client', null as unknown as Client)
   fastify.decorateRequest('tier', null as unknown as Tier)
-  fastify.decorate('admit', async function admit (request: FastifyRequest, reply: FastifyReply, operation: Operation, appId?: string) {
+  fastify.decorateRequest('ownerLookup', undefined)
+  fastify.decorate('admit', async function admit (request: FastifyRequest, reply: FastifyReply, operation: Operation, { appId, requestId }: AdmissionTarget = {}) {
     const client = await resolveClient({
       authorization: request.headers.authorization,
       ip: request.ip,
@@ -91,12 +100,20 @@ export default fp<{ config: Config }>(async function admission (fastify, { confi
     request.tier = policy.tiers[client.tier] as Tier
     logContextOf(request.log).clientId = client.id
     if (appId !== undefined && !isModelAllowed(request.tier, appId)) throw new ModelNotAllowed(appId)
+    if (requestId !== undefined) {
+      // Started now so that, with Redis, both round trips overlap; awaited by assertOwner.
+      const owner = fastify.limitStore.ownerOf(requestId.toLowerCase())
+      owner.catch(() => {})
+      request.ownerLookup = { requestId: requestId.toLowerCase(), owner }
+    }
     await chargeBudget(request, reply, budgetOf(operation))
   })
 
   fastify.decorate('assertOwner', async function assertOwner (request: FastifyRequest, requestId: string) {
     logContextOf(request.log).falRequestId = requestId
-    const owner = await fastify.limitStore.ownerOf(requestId.toLowerCase())
+    const id = requestId.toLowerCase()
+    const lookup = request.ownerLookup
+    const owner = await (lookup?.requestId === id ? lookup.owner : fastify.limitStore.ownerOf(id))
     if (owner !== request.client.id) throw new RequestNotFound()
   })
 }, { name: 'admission', dependencies: ['error-handler', 'limit-store'] })

@@ -37,7 +37,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       querystring: SubmitQuerySchema,
       response: { 202: QueueStatusSchema, ...errorResponses(400, 404, 413, 415, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', model.id) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', { appId: model.id }) }
   }, async (request, reply) => {
     const webhookUrl = request.query.fal_webhook === undefined ? undefined : checkWebhook(request.query.fal_webhook)
     let queuePosition: number | undefined
@@ -69,7 +69,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       querystring: StatusQuerySchema,
       response: { 200: QueueStatusSchema, 202: QueueStatusSchema, ...errorResponses(404, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'status', model.id) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'status', { appId: model.id, requestId: request.params.requestId }) }
   }, async (request, reply) => {
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
@@ -96,7 +96,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
         ...errorResponses(404, 422, 429, 502, 503, 504)
       }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'stream', model.id) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'stream', { appId: model.id, requestId: request.params.requestId }) }
   }, async (request, reply) => {
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
@@ -122,7 +122,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       params: RequestIdParamsSchema,
       response: { 200: model.output, ...errorResponses(400, 404, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'result', model.id) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'result', { appId: model.id, requestId: request.params.requestId }) }
   }, async (request, reply) => {
     await fastify.assertOwner(request, request.params.requestId)
     const upstream = await reader.result(model.id, request.params.requestId, abortWhenClientLeaves(reply))
@@ -137,7 +137,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       params: RequestIdParamsSchema,
       response: { 202: CancelResponseSchema, ...errorResponses(400, 404, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'cancel', model.id) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'cancel', { appId: model.id, requestId: request.params.requestId }) }
   }, async (request, reply) => {
     await fastify.assertOwner(request, request.params.requestId)
     await client.cancel(model.id, request.params.requestId, abortWhenClientLeaves(reply))
