@@ -19,11 +19,6 @@ declare module 'fastify' {
   }
 }
 
-/** Upstream answers the proxy passes on as they are; the rest become gateway errors. */
-function isPassedThrough (statusCode: number): boolean {
-  return statusCode < 500 && statusCode !== 401 && statusCode !== 403 && statusCode !== 429
-}
-
 /** Response headers a client of the proxy may see: nothing else of fal's (no set-cookie). */
 const RESPONSE_HEADERS = ['content-type', 'x-fal-request-id', 'retry-after'] as const
 
@@ -61,9 +56,12 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     })
   }
 
-  /** fal's 5xx, 401/403 and 429 become gateway errors; everything else is passed on as it is. */
-  async function throwUnlessPassedThrough (upstream: Dispatcher.ResponseData, passed: (status: number) => boolean): Promise<void> {
-    if (passed(upstream.statusCode)) return
+  /**
+   * A submit fal did not accept is a failure the job slot must see (to give it back); the
+   * forwarder has already turned fal's 5xx, 401/403 and 429 into errors, this adds its 4xx.
+   */
+  async function throwUnlessAccepted (upstream: Dispatcher.ResponseData): Promise<void> {
+    if (upstream.statusCode < 300) return
     const body = await upstream.body.json().catch(() => undefined)
     throw new UpstreamHttpError(upstream.statusCode, body, parseRetryAfter(upstream.headers['retry-after']))
   }
@@ -82,7 +80,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     let upstream: Dispatcher.ResponseData | undefined
     const requestId = await fastify.jobs.submit(request, reply, async () => {
       upstream = await call(request, reply, target)
-      await throwUnlessPassedThrough(upstream, status => status < 300)
+      await throwUnlessAccepted(upstream)
       text = await upstream.body.text()
       const id = requestIdOf(text)
       if (id === undefined) throw new UpstreamMalformedError()
@@ -108,10 +106,9 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     return reply.code(answer.statusCode).header('x-fal-request-id', requestId).send(answer.body)
   }
 
-  /** Stream, cancel and upload initiation: passed through as fal answers them. */
+  /** Stream, cancel and upload initiation: passed through as fal answers them (its 4xx too). */
   async function relay (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
     const upstream = await call(request, reply, target)
-    await throwUnlessPassedThrough(upstream, isPassedThrough)
     copyHeaders(upstream, reply)
     const { requestId } = target
     if (target.operation === 'stream' && upstream.statusCode === 200) {
