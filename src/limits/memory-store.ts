@@ -14,11 +14,18 @@ export interface MemoryLimitStoreOptions {
 }
 
 interface ClientState {
-  // Members are `r:<reservationId>` or `j:<requestId>`, as in the Redis store.
-  slots: Map<string, { expiresAt: number, day?: string }>
+  /** Submits on their way to fal, by reservation id: when they lapse, and the day they were charged to. */
+  reservations: Map<string, { expiresAt: number, day: string }>
+  /**
+   * Jobs fal accepted, by request id: when they stop counting. A bare number keyed by the very
+   * string the owner map holds keeps a tracked request near 300 bytes (BENCHMARKS.md).
+   */
+  jobs: Map<string, number>
   quotaDay: string
   quotaUsed: number
 }
+
+const inFlightOf = (state: ClientState): number => state.reservations.size + state.jobs.size
 
 const SWEEP_INTERVAL_MS = 1000
 
@@ -35,7 +42,7 @@ export function createMemoryLimitStore (options: MemoryLimitStoreOptions = {}): 
     if (state !== undefined) return state
     if (clients.size >= maxClients) sweepIdleClients(now)
     if (clients.size >= maxClients) throw new StoreUnavailableError({ cause: new Error('memory limit store is full') })
-    state = { slots: new Map(), quotaDay: utcDay(now), quotaUsed: 0 }
+    state = { reservations: new Map(), jobs: new Map(), quotaDay: utcDay(now), quotaUsed: 0 }
     clients.set(clientId, state)
     return state
   }
@@ -47,7 +54,7 @@ export function createMemoryLimitStore (options: MemoryLimitStoreOptions = {}): 
     const today = utcDay(now)
     for (const [clientId, state] of clients) {
       dropExpired(state, now)
-      if (state.slots.size === 0 && (state.quotaDay !== today || state.quotaUsed === 0)) clients.delete(clientId)
+      if (inFlightOf(state) === 0 && (state.quotaDay !== today || state.quotaUsed === 0)) clients.delete(clientId)
     }
   }
 
@@ -67,17 +74,17 @@ export function createMemoryLimitStore (options: MemoryLimitStoreOptions = {}): 
         state.quotaDay = day
         state.quotaUsed = 0
       }
-      const inFlight = state.slots.size
+      const inFlight = inFlightOf(state)
       const quotaUsed = state.quotaUsed
       if (quotaUsed >= dailyQuota) {
         return { ok: false, reason: 'QUOTA_EXCEEDED', retryAfterMs: nextUtcMidnight(now) - now, inFlight, quotaUsed }
       }
       if (inFlight >= maxInFlight) {
-        const earliest = Math.min(...Array.from(state.slots.values(), slot => slot.expiresAt))
+        const earliest = earliestExpiry(state)
         const retryAfterMs = inFlight === 0 ? nextUtcMidnight(now) - now : earliest - now
         return { ok: false, reason: 'CONCURRENCY_LIMIT', retryAfterMs, inFlight, quotaUsed }
       }
-      state.slots.set(`r:${reservationId}`, { expiresAt: now + ttlMs, day })
+      state.reservations.set(reservationId, { expiresAt: now + ttlMs, day })
       state.quotaUsed++
       return { ok: true, inFlight: inFlight + 1, quotaUsed: state.quotaUsed }
     },
@@ -85,8 +92,8 @@ export function createMemoryLimitStore (options: MemoryLimitStoreOptions = {}): 
     async confirmJob ({ clientId, reservationId, requestId, ownershipTtlMs, jobTtlMs, now = Date.now() }: ConfirmJobInput): Promise<void> {
       // The job is real once fal accepted it, so it counts even if its reservation has lapsed.
       const state = stateFor(clientId, now)
-      state.slots.delete(`r:${reservationId}`)
-      state.slots.set(`j:${requestId}`, { expiresAt: now + jobTtlMs })
+      state.reservations.delete(reservationId)
+      state.jobs.set(requestId, now + jobTtlMs)
       owners.delete(requestId)
       owners.set(requestId, { clientId, expiresAt: now + ownershipTtlMs })
       for (const oldest of owners.keys()) {
@@ -97,16 +104,15 @@ export function createMemoryLimitStore (options: MemoryLimitStoreOptions = {}): 
 
     async cancelReservation ({ clientId, reservationId, refundQuota, now = Date.now() }: CancelReservationInput): Promise<void> {
       const state = clients.get(clientId)
-      const member = `r:${reservationId}`
-      const slot = state?.slots.get(member)
+      const slot = state?.reservations.get(reservationId)
       if (state === undefined || slot === undefined) return
-      state.slots.delete(member)
+      state.reservations.delete(reservationId)
       if (refundQuota && slot.expiresAt > now && slot.day === state.quotaDay && state.quotaUsed > 0) state.quotaUsed--
     },
 
     async releaseJob ({ requestId }: { requestId: string }): Promise<void> {
       const record = ownerRecord(requestId)
-      if (record !== undefined) clients.get(record.clientId)?.slots.delete(`j:${requestId}`)
+      if (record !== undefined) clients.get(record.clientId)?.jobs.delete(requestId)
     },
 
     async ownerOf (requestId: string): Promise<string | undefined> {
@@ -120,8 +126,19 @@ export function createMemoryLimitStore (options: MemoryLimitStoreOptions = {}): 
   }
 }
 
+/** A loop, not Math.min(...values): a tier may allow more jobs than a call has arguments. */
+function earliestExpiry (state: ClientState): number {
+  let earliest = Infinity
+  for (const slot of state.reservations.values()) earliest = Math.min(earliest, slot.expiresAt)
+  for (const expiresAt of state.jobs.values()) earliest = Math.min(earliest, expiresAt)
+  return earliest
+}
+
 function dropExpired (state: ClientState, now: number): void {
-  for (const [member, slot] of state.slots) {
-    if (slot.expiresAt <= now) state.slots.delete(member)
+  for (const [reservationId, slot] of state.reservations) {
+    if (slot.expiresAt <= now) state.reservations.delete(reservationId)
+  }
+  for (const [requestId, expiresAt] of state.jobs) {
+    if (expiresAt <= now) state.jobs.delete(requestId)
   }
 }
