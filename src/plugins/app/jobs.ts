@@ -15,6 +15,8 @@ declare module 'fastify' {
       submit: (request: FastifyRequest, reply: FastifyReply, send: () => Promise<string>) => Promise<string>
       /** fal reported the job done, failed or cancelled: it stops counting as in flight. */
       finished: (request: FastifyRequest, requestId: string) => void
+      /** Jobs this node submitted and has not seen finish (forgotten after JOB_TTL_MS): for metrics. */
+      inFlightHere: () => number
     }
   }
 }
@@ -22,10 +24,17 @@ declare module 'fastify' {
 const SUBMIT_MARGIN_MS = 5_000
 /** Finished jobs this node remembers having released, oldest forgotten first. */
 const RELEASED_REMEMBERED = 10_000
+/** Past this many jobs submitted here, the expired ones are forgotten before adding another. */
+const SUBMITTED_SWEEP_AT = 100_000
 
 export default fp<{ config: Config }>(async function jobs (fastify, { config }) {
   const store = fastify.limitStore
   const released = new Set<string>()
+  const submittedHere = new Map<string, number>()
+  const forgetExpired = (): void => {
+    const now = Date.now()
+    for (const [id, expiresAt] of submittedHere) if (expiresAt <= now) submittedHere.delete(id)
+  }
 
   fastify.decorate('jobs', {
     async submit (request, reply, send) {
@@ -62,11 +71,14 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
         ownershipTtlMs: config.ownershipTtlMs,
         jobTtlMs: config.jobTtlMs
       })
+      if (submittedHere.size >= SUBMITTED_SWEEP_AT) forgetExpired()
+      submittedHere.set(requestId.toLowerCase(), Date.now() + config.jobTtlMs)
       return requestId
     },
 
     finished (request, requestId) {
       const id = requestId.toLowerCase()
+      submittedHere.delete(id)
       // Every poll of a finished job says so again; one release is enough.
       if (released.has(id)) return
       released.add(id)
@@ -75,6 +87,11 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
         released.delete(id)
         request.log.warn({ err: error }, 'could not release a finished job; its slot expires by itself')
       })
+    },
+
+    inFlightHere () {
+      forgetExpired()
+      return submittedHere.size
     }
   })
 }, { name: 'jobs', dependencies: ['limit-store'] })

@@ -54,23 +54,7 @@ export default fp<{ config: Config }>(async function metrics (fastify, { config 
 
   fastify.redis?.on('error', () => { gauges.redisErrors.inc() })
 
-  // Jobs this node submitted and has not seen finish; the job TTL forgets the ones nobody reports.
-  const inFlight = new Map<string, number>()
-  const { submit, finished } = fastify.jobs
-  fastify.jobs.submit = async (request, reply, send) => {
-    const requestId = await submit(request, reply, send)
-    inFlight.set(requestId.toLowerCase(), Date.now() + config.jobTtlMs)
-    return requestId
-  }
-  fastify.jobs.finished = (request, requestId) => {
-    inFlight.delete(requestId.toLowerCase())
-    finished(request, requestId)
-  }
-  gauges.countJobsWith(() => {
-    const now = Date.now()
-    for (const [id, expiresAt] of inFlight) if (expiresAt <= now) inFlight.delete(id)
-    return inFlight.size
-  })
+  gauges.countJobsWith(() => fastify.jobs.inFlightHere())
 
   fastify.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode >= 400) request.refusalCode = errorCodeOf(payload)
