@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { Dispatcher } from 'undici'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Config } from '../config.js'
 import { logContextOf } from '../logger.js'
 import { findModel } from '../models/index.js'
@@ -11,7 +11,8 @@ import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { departureWithin } from '../upstream/departure.js'
 import { upstreamHeaders } from '../http/upstream-headers.js'
 import { createWebhookCheck } from '../http/webhook-allowlist.js'
-import { UpstreamHttpError, UpstreamMalformedError, parseRetryAfter } from '../upstream/upstream-errors.js'
+import type { ForwardRequest, RelayedAnswer } from '../upstream/raw-forward.js'
+import { UpstreamHttpError, UpstreamMalformedError } from '../upstream/upstream-errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,31 +43,21 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     if (!validate(request.body)) throw ValidationFailed(toFieldErrors(validate.errors ?? [], 'body'))
   }
 
-  function call (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<Dispatcher.ResponseData> {
+  function forwardRequest (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget, lifetimeMs?: number): ForwardRequest {
     const hasBody = target.operation === 'submit' || target.operation === 'upload'
     const clientLeaves = abortWhenClientLeaves(reply)
-    // The upstream layer adds each operation's deadline; a stream's lifetime is bounded here.
-    return forward(target.operation, {
+    return {
       base: target.host === 'queue' ? endpoints.queue : endpoints.rest,
       method: request.method as 'GET' | 'POST' | 'PUT',
       pathAndQuery: target.pathAndQuery,
       headers: upstreamHeaders(authorization, request.headers, hasBody, target.operation === 'stream' ? 'text/event-stream' : 'application/json'),
       body: hasBody ? JSON.stringify(request.body) : undefined,
-      signal: target.operation === 'stream' ? departureWithin(clientLeaves, config.streamTimeoutMs) : clientLeaves
-    })
+      // The upstream layer adds each operation's deadline; a stream's lifetime is bounded here.
+      signal: lifetimeMs === undefined ? clientLeaves : departureWithin(clientLeaves, lifetimeMs)
+    }
   }
 
-  /**
-   * A submit fal did not accept is a failure the job slot must see (to give it back); the
-   * forwarder has already turned fal's 5xx, 401/403 and 429 into errors, this adds its 4xx.
-   */
-  async function throwUnlessAccepted (upstream: Dispatcher.ResponseData): Promise<void> {
-    if (upstream.statusCode < 300) return
-    const body = await upstream.body.json().catch(() => undefined)
-    throw new UpstreamHttpError(upstream.statusCode, body, parseRetryAfter(upstream.headers['retry-after']))
-  }
-
-  function copyHeaders (upstream: Dispatcher.ResponseData, reply: FastifyReply): FastifyReply {
+  function copyHeaders (upstream: { statusCode: number, headers: IncomingHttpHeaders }, reply: FastifyReply): FastifyReply {
     for (const name of RESPONSE_HEADERS) {
       const value = upstream.headers[name]
       if (typeof value === 'string') reply.header(name, value)
@@ -74,21 +65,20 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     return reply.code(upstream.statusCode)
   }
 
-  /** A submit runs in a job slot, and only a submit fal accepted records its owner. */
+  /** A submit runs in a job slot; only one fal accepted records its owner, any other gives it back. */
   async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
-    let text = ''
-    let upstream: Dispatcher.ResponseData | undefined
+    let answer: RelayedAnswer | undefined
     const requestId = await fastify.jobs.submit(request, reply, async () => {
-      upstream = await call(request, reply, target)
-      await throwUnlessAccepted(upstream)
-      text = await upstream.body.text()
-      const id = requestIdOf(text)
-      if (id === undefined) throw new UpstreamMalformedError()
+      answer = await forward.relay('submit', forwardRequest(request, reply, target))
+      if (answer.statusCode >= 300) throw new UpstreamHttpError(answer.statusCode, parseJson(answer.text), undefined)
+      const id = (parseJson(answer.text) as { request_id?: unknown } | undefined)?.request_id
+      if (typeof id !== 'string') throw new UpstreamMalformedError()
       return id
     })
     logContextOf(request.log).falRequestId = requestId
     request.log.info({ model: target.appId }, 'submitted to fal')
-    return copyHeaders(upstream as Dispatcher.ResponseData, reply).send(text)
+    const accepted = answer as RelayedAnswer
+    return copyHeaders(accepted, reply).send(accepted.text)
   }
 
   /** Status and result polls share the typed routes' path to fal: coalesced, cached, retried. */
@@ -106,20 +96,22 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     return reply.code(answer.statusCode).header('x-fal-request-id', requestId).send(answer.body)
   }
 
-  /** Stream, cancel and upload initiation: passed through as fal answers them (its 4xx too). */
-  async function relay (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
-    const upstream = await call(request, reply, target)
+  /** The status stream, passed through as it arrives. */
+  async function stream (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
+    const upstream = await forward.stream(forwardRequest(request, reply, target, config.streamTimeoutMs))
     copyHeaders(upstream, reply)
-    const { requestId } = target
-    if (target.operation === 'stream' && upstream.statusCode === 200) {
-      // fal ends the stream when the job completes; a stream cut short proves nothing.
-      upstream.body.once('end', () => { fastify.jobs.finished(request, requestId as string) })
-      // Server-sent events go out as they arrive; nothing between here and the client buffers them.
-      return reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(upstream.body)
-    }
-    const text = await upstream.body.text()
-    if (target.operation === 'cancel' && upstream.statusCode < 300) fastify.jobs.finished(request, requestId as string)
-    return reply.send(text)
+    if (upstream.statusCode !== 200) return reply.send(await upstream.body.text())
+    // fal ends the stream when the job completes; a stream cut short proves nothing.
+    upstream.body.once('end', () => { fastify.jobs.finished(request, target.requestId as string) })
+    // Server-sent events go out as they arrive; nothing between here and the client buffers them.
+    return reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(upstream.body)
+  }
+
+  /** Cancel and upload initiation: passed through as fal answers them (its 4xx too). */
+  async function relay (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
+    const answer = await forward.relay(target.operation, forwardRequest(request, reply, target))
+    if (target.operation === 'cancel' && answer.statusCode < 300) fastify.jobs.finished(request, target.requestId as string)
+    return copyHeaders(answer, reply).send(answer.text)
   }
 
   fastify.route({
@@ -141,16 +133,16 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
         case 'submit': return await submit(request, reply, target)
         case 'status':
         case 'result': return await poll(request, reply, target)
+        case 'stream': return await stream(request, reply, target)
         default: return await relay(request, reply, target)
       }
     }
   })
 }
 
-function requestIdOf (text: string): string | undefined {
+function parseJson (text: string): unknown {
   try {
-    const id = (JSON.parse(text) as { request_id?: unknown }).request_id
-    return typeof id === 'string' ? id : undefined
+    return JSON.parse(text)
   } catch {
     return undefined
   }
