@@ -32,6 +32,8 @@ export interface TestResponse {
 export interface GatewayOptions {
   env?: Record<string, string>
   emulator?: Partial<EmulatorOptions>
+  /** Adds test-only routes or hooks to the built app before it listens. */
+  prepare?: (app: FastifyInstance) => void
 }
 
 /**
@@ -41,7 +43,7 @@ export interface GatewayOptions {
 export async function startGateway (t: Test, options: GatewayOptions = {}): Promise<TestGateway> {
   const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 60, processingMs: 120, ...options.emulator })
   const emulatorUrl = await emulator.listen()
-  return await listenGateway(t, emulator, emulatorUrl, options.env, true)
+  return await listenGateway(t, emulator, emulatorUrl, options.env, true, options.prepare)
 }
 
 /**
@@ -53,7 +55,7 @@ export async function startGatewayOn (t: Test, emulator: Emulator, emulatorUrl: 
   return await listenGateway(t, emulator, emulatorUrl, env, false)
 }
 
-async function listenGateway (t: Test, emulator: Emulator, emulatorUrl: string, env: Record<string, string> = {}, ownsEmulator: boolean): Promise<TestGateway> {
+async function listenGateway (t: Test, emulator: Emulator, emulatorUrl: string, env: Record<string, string> = {}, ownsEmulator: boolean, prepare?: (app: FastifyInstance) => void): Promise<TestGateway> {
   const config = loadConfig({
     NODE_ENV: 'test',
     FAL_KEY,
@@ -73,6 +75,7 @@ async function listenGateway (t: Test, emulator: Emulator, emulatorUrl: string, 
     }
   })
   const app = await buildApp(config, { logger: { ...(loggerOptions(config) as object), stream } })
+  prepare?.(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 

@@ -7,7 +7,7 @@ import type { onRequestAsyncHookHandler } from 'fastify'
  * (browser apps call it through CORS). Running helmet on every poll cost a tenth of a poll's CPU
  * (BENCHMARKS.md); the HTML pages get all of helmet in their own scope (plugins/external/pages.ts).
  */
-const API_SECURITY_HEADERS = {
+export const API_SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -16,7 +16,7 @@ const API_SECURITY_HEADERS = {
   'strict-transport-security': 'max-age=31536000; includeSubDomains'
 }
 
-export const PAGE_PREFIXES = ['/docs', '/demo']
+const PAGE_PREFIXES = ['/docs', '/demo']
 
 const isPage = (url: string) => PAGE_PREFIXES.some(prefix => url === prefix || url.startsWith(`${prefix}/`))
 

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { UpstreamError as FalFailure } from '../../upstream/upstream-errors.js'
 import { fromUpstream } from '../../errors/from-upstream.js'
+import { API_SECURITY_HEADERS } from './api-security-headers.js'
 import {
   BadRequest,
   BodyTooLarge,
@@ -29,7 +30,6 @@ function fromFastify (error: FastifyError, request: FastifyRequest): GatewayErro
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new InvalidJson()
   }
-  if (error instanceof SyntaxError) return new InvalidJson()
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && !error.code?.startsWith('FST_')) return error
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new BadRequest(error.message)
   return error
@@ -44,7 +44,9 @@ export default fp(async function errorHandler (fastify) {
     const error: GatewayErrorShape = rawError instanceof FalFailure ? fromUpstream(rawError) : fromFastify(rawError, request)
     let statusCode = error.statusCode ?? 500
     let body: GatewayErrorShape = error
-    if (statusCode >= 500 && error.code === undefined) {
+    // Only the gateway's own errors speak for themselves; a Node or library error with a code but
+    // no status (ECONNREFUSED and its address, say) is an internal error like any other.
+    if (statusCode >= 500 && (error.statusCode === undefined || error.code === undefined || error.code.startsWith('FST_'))) {
       request.log.error({ err: rawError }, 'unhandled error')
       body = new InternalError()
       statusCode = 500
@@ -54,6 +56,8 @@ export default fp(async function errorHandler (fastify) {
       request.log.warn({ err: rawError, code: error.code }, 'upstream or dependency failure')
     }
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
+    // Errors raised before a route's own hooks (404s, load shedding, draining) get them here.
+    reply.headers(API_SECURITY_HEADERS)
     reply.code(statusCode).send({
       statusCode,
       code: body.code ?? 'ERROR',

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.js'
-import { models } from '../../models/index.js'
-import { ModelNotFound } from '../../errors/gateway-errors.js'
+import { findModel, models } from '../../models/index.js'
+import { ModelNotFound, RouteNotFound } from '../../errors/gateway-errors.js'
 import modelRoutes from './model-routes.js'
 
 /**
@@ -20,6 +20,8 @@ const queueRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastif
     onRequest: async (request, reply) => { await fastify.admit(request, reply, request.method === 'POST' ? 'submit' : 'status') },
     handler: async (request) => {
       const appId = (request.params as { '*': string })['*'].split('/').slice(0, 2).join('/')
+      // A served model under a path or method it does not have is a wrong route, not a wrong model.
+      if (findModel(appId) !== undefined) throw new RouteNotFound(request.method, request.url.split('?')[0]?.slice(0, 200))
       throw new ModelNotFound(appId.slice(0, 100))
     }
   })
