@@ -57,11 +57,12 @@ export function createCachedReader (reader: QueueReader, options: PollCacheOptio
     fetch: (signal: Departure) => Promise<UpstreamJson>,
     signal?: Departure
   ): Promise<UpstreamJson> {
-    if (enabled) {
-      const hit = await recall(key)
-      if (hit !== undefined) return hit
-    }
+    // Inside the shared call, so N identical polls pay one cache lookup (and Redis trip) too.
     return await shared(key, async (sharedSignal) => {
+      if (enabled) {
+        const hit = await recall(key)
+        if (hit !== undefined) return hit
+      }
       const answer = await fetch(sharedSignal)
       remember(key, answer, isCompleted(answer))
       return answer

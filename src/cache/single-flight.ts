@@ -34,7 +34,10 @@ export function createSingleFlight<T> () {
     joined.leavable++
     const leave = (): void => {
       joined.leavable--
-      if (joined.leavable === 0 && !joined.pinned) joined.departure.depart(caller.reason)
+      if (joined.leavable !== 0 || joined.pinned) return
+      joined.departure.depart(caller.reason)
+      // A poll arriving now must start afresh, not join a call that is being aborted.
+      if (inFlight.get(key) === joined) inFlight.delete(key)
     }
     caller.addEventListener('abort', leave, { once: true })
     return joined.promise.finally(() => { caller.removeEventListener('abort', leave) })

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder'
 import { Transform } from 'node:stream'
 
 /**
@@ -7,6 +8,8 @@ import { Transform } from 'node:stream'
  */
 export function rewriteSseData (rewrite: (data: Record<string, unknown>) => Record<string, unknown>): Transform {
   let pending = ''
+  // A character split between two chunks must not be decoded in halves.
+  const decoder = new StringDecoder('utf8')
   const rewriteLine = (line: string): string => {
     if (!line.startsWith('data:')) return line
     try {
@@ -17,12 +20,13 @@ export function rewriteSseData (rewrite: (data: Record<string, unknown>) => Reco
   }
   return new Transform({
     transform (chunk: Buffer, _encoding, done) {
-      pending += chunk.toString('utf8')
+      pending += decoder.write(chunk)
       const lines = pending.split('\n')
       pending = lines.pop() ?? ''
       done(null, lines.length === 0 ? '' : lines.map(rewriteLine).join('\n') + '\n')
     },
     flush (done) {
+      pending += decoder.end()
       done(null, pending === '' ? '' : rewriteLine(pending))
     }
   })

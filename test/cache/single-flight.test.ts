@@ -51,3 +51,23 @@ t.test('a failure is shared too, and not remembered', async t => {
   await t.rejects(shared('k', failing))
   t.equal(calls, 2)
 })
+
+t.test('a caller arriving after the last one left starts a fresh call instead of joining the aborted one', async t => {
+  const shared = createSingleFlight<string>()
+  let calls = 0
+  const slow = (signal: Departure) => new Promise<string>((resolve, reject) => {
+    calls++
+    const timer = setTimeout(() => { resolve(`answer ${calls}`) }, 50)
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(new Error('aborted'))
+    })
+  })
+  const leaving = new AbortController()
+  const first = shared('job', slow, leaving.signal)
+  first.catch(() => {})
+  leaving.abort()
+  const second = await shared('job', slow, new AbortController().signal)
+  t.equal(second, 'answer 2', 'the newcomer got an answer of its own')
+  t.equal(calls, 2)
+})
