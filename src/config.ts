@@ -69,7 +69,6 @@ type Env = Static<typeof EnvSchema>
 export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.properties)
 
 export interface Config {
-  env: Env['NODE_ENV']
   /** fal credentials as the client sends them: `key` or `id:secret`. Never logged. */
   falKey: string
   port: number
@@ -107,7 +106,6 @@ export interface Config {
   ownershipTtlMs: number
   /** Safety net: a job stops counting as in flight after this even if nobody saw it finish. */
   jobTtlMs: number
-  upstreamTimeoutMs: number
   /** Total deadline of one call to fal, retries included, per operation (default UPSTREAM_TIMEOUT_MS). */
   upstreamTimeouts: UpstreamTimeouts
   /** Retries of idempotent reads (status, result): capped, jittered exponential backoff. */
@@ -177,7 +175,6 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
   }
 
   return {
-    env: valid.NODE_ENV,
     falKey,
     port: valid.PORT,
     host: valid.HOST,
@@ -205,7 +202,6 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       : { url: valid.REDIS_URL, failMode: valid.REDIS_FAIL_MODE, commandTimeoutMs: valid.REDIS_COMMAND_TIMEOUT_MS },
     ownershipTtlMs: valid.OWNERSHIP_TTL_MS,
     jobTtlMs: valid.JOB_TTL_MS,
-    upstreamTimeoutMs: valid.UPSTREAM_TIMEOUT_MS,
     upstreamTimeouts: {
       submit: valid.UPSTREAM_TIMEOUT_SUBMIT_MS ?? valid.UPSTREAM_TIMEOUT_MS,
       status: valid.UPSTREAM_TIMEOUT_STATUS_MS ?? valid.UPSTREAM_TIMEOUT_MS,

@@ -16,8 +16,3 @@ const BUDGET: Record<Operation, Budget> = {
 export function budgetOf (operation: Operation): Budget {
   return BUDGET[operation]
 }
-
-/** Operations on an existing request, which only the client that submitted it may touch. */
-export function isRequestScoped (operation: Operation): boolean {
-  return operation === 'status' || operation === 'stream' || operation === 'result' || operation === 'cancel'
-}

@@ -1,5 +1,6 @@
 import diagnostics from 'node:diagnostics_channel'
 import type { GatewayMetrics, UpstreamOutcome } from './gateway-metrics.js'
+import { isTimeout } from '../upstream/upstream-errors.js'
 
 export interface UpstreamBaseUrl {
   origin: string
@@ -73,10 +74,4 @@ function operationOf (method: string, path: string): string {
   if (method === 'PUT' && path.endsWith('/cancel')) return 'cancel'
   if (/\/requests\/[^/]+$/.test(path)) return 'result'
   return 'other'
-}
-
-function isTimeout (error: unknown): boolean {
-  if (!(error instanceof Error)) return false
-  const code = (error as { code?: unknown }).code
-  return error.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
 }

@@ -19,8 +19,6 @@ export interface QueueReaderOptions {
 export interface UpstreamJson {
   statusCode: number
   body: unknown
-  /** fal's `x-fal-request-id`, when it sent one. */
-  falRequestId?: string
 }
 
 /**
@@ -52,8 +50,7 @@ export function createQueueReader ({ credentials, endpoints, pool, policy }: Que
     } catch (error) {
       throw new UpstreamMalformedError(error)
     }
-    const falRequestId = response.headers['x-fal-request-id']
-    return { statusCode: response.statusCode, body, falRequestId: typeof falRequestId === 'string' ? falRequestId : undefined }
+    return { statusCode: response.statusCode, body }
   }
 
   /**

@@ -62,7 +62,8 @@ export function toUpstreamError (error: unknown, signal?: AbortSignal): unknown 
   return new UpstreamUnreachableError(error)
 }
 
-function isTimeout (error: unknown): boolean {
+/** A deadline or a stalled answer; a connection that could not be made is unreachable, not slow. */
+export function isTimeout (error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT')
 }
 

@@ -4,7 +4,7 @@ import type { Config } from '../../config.js'
 import type { LimitStore } from '../../limits/limit-store.js'
 import { createMemoryLimitStore } from '../../limits/memory-store.js'
 import { createRedisLimitStore } from '../../limits/redis-store.js'
-import { createRedisClient } from '../../limits/redis-client.js'
+import { createRedisClient, waitForRedis } from '../../limits/redis-client.js'
 import { createFallbackStore } from '../../limits/fallback-store.js'
 
 declare module 'fastify' {
@@ -15,6 +15,8 @@ declare module 'fastify' {
     redis: Redis | undefined
   }
 }
+
+const STARTUP_WAIT_MS = 3000
 
 /** Chooses and owns the store; Redis is closed with the app. */
 export default fp<{ config: Config }>(async function limitStore (fastify, { config }) {
@@ -34,6 +36,9 @@ export default fp<{ config: Config }>(async function limitStore (fastify, { conf
     }
   })
   redis.on('ready', () => { log.info('redis ready') })
+  // Without an offline queue every command fails until the connection is up: wait for it
+  // (boundedly) so a fresh node does not answer 503 to its first requests while /readyz says ready.
+  await waitForRedis(redis, STARTUP_WAIT_MS).catch(() => { log.warn('redis not reachable at start-up; the fail mode applies until it is') })
   const shared = createRedisLimitStore({ client: redis })
   const store = config.redis.failMode === 'open'
     ? createFallbackStore(shared, createMemoryLimitStore(), () => { log.warn('redis unreachable: counting on this node (REDIS_FAIL_MODE=open)') })

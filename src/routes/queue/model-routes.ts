@@ -35,7 +35,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       summary: `Submit a ${model.title} job`,
       body: model.input,
       querystring: SubmitQuerySchema,
-      response: { 202: QueueStatusSchema, ...errorResponses(400, 404, 413, 415, 422, 429, 502, 503, 504) }
+      response: { 202: QueueStatusSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504) }
     },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', { appId: model.id }) }
   }, async (request, reply) => {
@@ -67,7 +67,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       summary: `Status of a ${model.title} job`,
       params: RequestIdParamsSchema,
       querystring: StatusQuerySchema,
-      response: { 200: QueueStatusSchema, 202: QueueStatusSchema, ...errorResponses(404, 422, 429, 502, 503, 504) }
+      response: { 200: QueueStatusSchema, 202: QueueStatusSchema, ...errorResponses(401, 403, 404, 422, 429, 502, 503, 504) }
     },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'status', { appId: model.id, requestId: request.params.requestId }) }
   }, async (request, reply) => {
@@ -93,7 +93,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       produces: ['text/event-stream'],
       response: {
         200: Type.Unsafe<Readable>({ type: 'string', description: 'Server-sent events; each `data:` line is a QueueStatus.' }),
-        ...errorResponses(404, 422, 429, 502, 503, 504)
+        ...errorResponses(401, 403, 404, 422, 429, 502, 503, 504)
       }
     },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'stream', { appId: model.id, requestId: request.params.requestId }) }
@@ -120,7 +120,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       tags,
       summary: `Result of a completed ${model.title} job`,
       params: RequestIdParamsSchema,
-      response: { 200: model.output, ...errorResponses(400, 404, 422, 429, 502, 503, 504) }
+      response: { 200: model.output, ...errorResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) }
     },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'result', { appId: model.id, requestId: request.params.requestId }) }
   }, async (request, reply) => {
@@ -135,7 +135,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       tags,
       summary: `Cancel a ${model.title} job`,
       params: RequestIdParamsSchema,
-      response: { 202: CancelResponseSchema, ...errorResponses(400, 404, 422, 429, 502, 503, 504) }
+      response: { 202: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) }
     },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'cancel', { appId: model.id, requestId: request.params.requestId }) }
   }, async (request, reply) => {
