@@ -8,7 +8,7 @@ import { toFieldErrors } from '../errors/validation-detail.js'
 import { createTargetResolver, type ProxyTarget } from '../proxy/proxy-target.js'
 import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
 import { abortWhenClientLeaves } from '../http/client-abort.js'
-import { departureWithin } from '../upstream/departure.js'
+import { departureWithin, type Departure } from '../upstream/departure.js'
 import { upstreamHeaders } from '../http/upstream-headers.js'
 import { createWebhookCheck } from '../http/webhook-allowlist.js'
 import type { ForwardRequest, RelayedAnswer } from '../upstream/raw-forward.js'
@@ -43,17 +43,16 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     if (!validate(request.body)) throw ValidationFailed(toFieldErrors(validate.errors ?? [], 'body'))
   }
 
-  function forwardRequest (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget, lifetimeMs?: number): ForwardRequest {
+  function forwardRequest (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget, signal: Departure = abortWhenClientLeaves(reply)): ForwardRequest {
     const hasBody = target.operation === 'submit' || target.operation === 'upload'
-    const clientLeaves = abortWhenClientLeaves(reply)
     return {
       base: target.host === 'queue' ? endpoints.queue : endpoints.rest,
       method: request.method as 'GET' | 'POST' | 'PUT',
       pathAndQuery: target.pathAndQuery,
       headers: upstreamHeaders(authorization, request.headers, hasBody, target.operation === 'stream' ? 'text/event-stream' : 'application/json'),
       body: hasBody ? JSON.stringify(request.body) : undefined,
-      // The upstream layer adds each operation's deadline; a stream's lifetime is bounded here.
-      signal: lifetimeMs === undefined ? clientLeaves : departureWithin(clientLeaves, lifetimeMs)
+      // The upstream layer adds each operation's deadline.
+      signal
     }
   }
 
@@ -98,7 +97,13 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
 
   /** The status stream, passed through as it arrives. */
   async function stream (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
-    const upstream = await forward.stream(forwardRequest(request, reply, target, config.streamTimeoutMs))
+    // A stream's lifetime is bounded here; its timer goes with the stream.
+    const lifetime = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
+    const upstream = await forward.stream(forwardRequest(request, reply, target, lifetime)).catch((error: unknown) => {
+      lifetime.dispose()
+      throw error
+    })
+    upstream.body.once('close', lifetime.dispose)
     copyHeaders(upstream, reply)
     if (upstream.statusCode !== 200) return reply.send(await upstream.body.text())
     // fal ends the stream when the job completes; a stream cut short proves nothing.

@@ -35,8 +35,13 @@ export class ManualDeparture implements Departure {
   }
 }
 
+/** A departure bounded in time; `dispose` lets go of its timer once the stream has ended. */
+export interface BoundedDeparture extends Departure {
+  dispose: () => void
+}
+
 /** `departure`, or `lifetimeMs` passing, whichever comes first (a status stream's bound). */
-export function departureWithin (departure: Departure, lifetimeMs: number): Departure {
+export function departureWithin (departure: Departure, lifetimeMs: number): BoundedDeparture {
   const bounded = new ManualDeparture()
   const timer = setTimeout(() => {
     bounded.depart(new DOMException(`open for ${lifetimeMs} ms`, 'TimeoutError'))
@@ -48,5 +53,10 @@ export function departureWithin (departure: Departure, lifetimeMs: number): Depa
   }
   if (departure.aborted) leave()
   else departure.addEventListener('abort', leave, { once: true })
-  return bounded
+  return Object.assign(bounded, {
+    dispose: () => {
+      clearTimeout(timer)
+      departure.removeEventListener('abort', leave)
+    }
+  })
 }

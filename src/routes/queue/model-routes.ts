@@ -102,7 +102,11 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     await fastify.assertOwner(request, requestId)
     const logs = request.query.logs === '1' || request.query.logs === 'true'
     const signal = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
-    const upstream = await reader.openStatusStream(model.id, requestId, logs, signal)
+    const upstream = await reader.openStatusStream(model.id, requestId, logs, signal).catch((error: unknown) => {
+      signal.dispose()
+      throw error
+    })
+    upstream.body.once('close', signal.dispose)
     const urls = queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
     // fal ends the stream when the job completes; a stream cut short proves nothing.
     upstream.body.once('end', () => { jobs.finished(request, requestId) })
