@@ -12,7 +12,7 @@ import { departureWithin, type Departure } from '../upstream/departure.js'
 import { upstreamHeaders } from '../http/upstream-headers.js'
 import { createWebhookCheck } from '../http/webhook-allowlist.js'
 import type { ForwardRequest, RelayedAnswer } from '../upstream/raw-forward.js'
-import { UpstreamHttpError, UpstreamMalformedError } from '../upstream/upstream-errors.js'
+import { UpstreamMalformedError, httpErrorOf, parseJsonOrUndefined } from '../upstream/upstream-errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -69,8 +69,8 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     let answer: RelayedAnswer | undefined
     const requestId = await fastify.jobs.submit(request, reply, async () => {
       answer = await forward.relay('submit', forwardRequest(request, reply, target))
-      if (answer.statusCode >= 300) throw new UpstreamHttpError(answer.statusCode, parseJson(answer.text), undefined)
-      const id = (parseJson(answer.text) as { request_id?: unknown } | undefined)?.request_id
+      if (answer.statusCode >= 300) throw httpErrorOf(answer.statusCode, answer.text, answer.headers['retry-after'])
+      const id = (parseJsonOrUndefined(answer.text) as { request_id?: unknown } | undefined)?.request_id
       if (typeof id !== 'string') throw new UpstreamMalformedError()
       return id
     })
@@ -143,14 +143,6 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       }
     }
   })
-}
-
-function parseJson (text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
 }
 
 export default proxyRoutes

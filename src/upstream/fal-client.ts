@@ -3,12 +3,7 @@ import { fetch as undiciFetch, type Agent } from 'undici'
 import type { CallPolicy } from './call-policy.js'
 import type { Departure } from './departure.js'
 import type { FalEndpoints } from './fal-endpoints.js'
-import {
-  UpstreamHttpError,
-  UpstreamMalformedError,
-  parseRetryAfter,
-  toUpstreamError
-} from './upstream-errors.js'
+import { UpstreamHttpError, UpstreamMalformedError, httpErrorOf, toUpstreamError } from './upstream-errors.js'
 
 /** Status codes `@fal-ai/client` would retry on its own; the gateway decides retries itself. */
 const CLIENT_RETRIED_STATUSES = new Set([429, 500, 502, 503, 504])
@@ -45,8 +40,7 @@ export function createFalQueueClient ({ credentials, endpoints, pool, policy }: 
       throw toUpstreamError(error, signal)
     }
     if (CLIENT_RETRIED_STATUSES.has(response.status)) {
-      const body = await response.json().catch(() => undefined)
-      throw new UpstreamHttpError(response.status, body, parseRetryAfter(response.headers.get('retry-after')))
+      throw httpErrorOf(response.status, await response.text().catch(() => ''), response.headers.get('retry-after'))
     }
     return response as unknown as Response
   }

@@ -2,12 +2,7 @@ import type { Agent, Dispatcher } from 'undici'
 import type { CallPolicy } from './call-policy.js'
 import type { Departure } from './departure.js'
 import type { FalEndpoints } from './fal-endpoints.js'
-import {
-  UpstreamHttpError,
-  UpstreamMalformedError,
-  parseRetryAfter,
-  toUpstreamError
-} from './upstream-errors.js'
+import { UpstreamMalformedError, httpErrorOf, toUpstreamError } from './upstream-errors.js'
 
 export interface QueueReaderOptions {
   credentials: string
@@ -42,7 +37,7 @@ export function createQueueReader ({ credentials, endpoints, pool, policy }: Que
       throw toUpstreamError(error, signal)
     }
     if (response.statusCode >= 300) {
-      throw new UpstreamHttpError(response.statusCode, parseOrUndefined(text), parseRetryAfter(response.headers['retry-after']))
+      throw httpErrorOf(response.statusCode, text, response.headers['retry-after'])
     }
     let body: unknown
     try {
@@ -73,7 +68,7 @@ export function createQueueReader ({ credentials, endpoints, pool, policy }: Que
       }
       if (response.statusCode !== 200) {
         const text = await response.body.text().catch(() => '')
-        throw new UpstreamHttpError(response.statusCode, parseOrUndefined(text), parseRetryAfter(response.headers['retry-after']))
+        throw httpErrorOf(response.statusCode, text, response.headers['retry-after'])
       }
       if (!String(response.headers['content-type']).startsWith('text/event-stream')) {
         await response.body.dump().catch(() => {})
@@ -95,11 +90,3 @@ export function createQueueReader ({ credentials, endpoints, pool, policy }: Que
 }
 
 export type QueueReader = ReturnType<typeof createQueueReader>
-
-function parseOrUndefined (text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}

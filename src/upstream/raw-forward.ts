@@ -4,7 +4,7 @@ import type { UpstreamOperation } from './breakers.js'
 import type { CallPolicy } from './call-policy.js'
 import type { Departure } from './departure.js'
 import type { UpstreamBase } from './fal-endpoints.js'
-import { UpstreamHttpError, parseRetryAfter, toUpstreamError } from './upstream-errors.js'
+import { httpErrorOf, toUpstreamError } from './upstream-errors.js'
 
 export interface ForwardRequest {
   base: UpstreamBase
@@ -49,8 +49,7 @@ export function createRawForwarder (pool: Agent, policy: CallPolicy) {
       throw toUpstreamError(error, signal)
     }
     if (!isFalFailure(response.statusCode)) return response
-    const body = await response.body.json().catch(() => undefined)
-    throw new UpstreamHttpError(response.statusCode, body, parseRetryAfter(response.headers['retry-after']))
+    throw httpErrorOf(response.statusCode, await response.body.text().catch(() => ''), response.headers['retry-after'])
   }
 
   return {

@@ -67,6 +67,22 @@ export function isTimeout (error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT')
 }
 
+/**
+ * fal's answer that was not a success, as the error the gateway handles: its body kept when it
+ * is JSON (fal's `detail`), its Retry-After when it sent one.
+ */
+export function httpErrorOf (status: number, text: string, retryAfter: string | string[] | null | undefined): UpstreamHttpError {
+  return new UpstreamHttpError(status, parseJsonOrUndefined(text), parseRetryAfter(retryAfter))
+}
+
+export function parseJsonOrUndefined (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 export function parseRetryAfter (value: string | string[] | null | undefined): number | undefined {
   const raw = Array.isArray(value) ? value[0] : value
   if (raw === undefined || raw === null || raw === '') return undefined
