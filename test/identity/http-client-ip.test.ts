@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
-import { NO_LOAD_SHEDDING, UNKNOWN_REQUEST_ID, operateVia, type Route } from '../replicas/cluster.js'
+import { UNKNOWN_REQUEST_ID, operateVia, type Route } from '../replicas/cluster.js'
 
 const POLL_MAX = 3
-const env = { ...NO_LOAD_SHEDDING, RATE_LIMIT_POLL_MAX: String(POLL_MAX), RATE_LIMIT_POLL_WINDOW: '600000' }
+const env = { RATE_LIMIT_POLL_MAX: String(POLL_MAX), RATE_LIMIT_POLL_WINDOW: '600000' }
 
 /** A poll of an id nobody owns, charged to the poll budget of whoever the gateway thinks is asking. */
 async function pollFrom (gateway: TestGateway, forwardedFor?: string, route: Route = 'typed'): Promise<number> {

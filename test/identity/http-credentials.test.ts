@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { startGateway, type TestGateway, type TestResponse } from '../helpers/gateway.js'
 import { KEYS, signToken, unsignedToken, writePolicyFile } from '../plugins/policy-fixture.js'
-import { ILLUSION, LAYER, NO_LOAD_SHEDDING, UNKNOWN_REQUEST_ID, operateVia, submitVia, type Route } from '../replicas/cluster.js'
+import { ILLUSION, LAYER, UNKNOWN_REQUEST_ID, operateVia, submitVia, type Route } from '../replicas/cluster.js'
 
 const ROUTES: Route[] = ['typed', 'proxy']
 
@@ -14,7 +14,7 @@ async function policyGateway (t: Test): Promise<TestGateway> {
     basic: { pollMax: POLL_MAX.basic },
     pro: { pollMax: POLL_MAX.pro }
   })
-  return await startGateway(t, { env: { ...NO_LOAD_SHEDDING, POLICY_FILE: policy } })
+  return await startGateway(t, { env: { POLICY_FILE: policy } })
 }
 
 /** A poll of an id nobody owns: charged to the caller's poll budget, never sent to fal. */
@@ -99,7 +99,7 @@ t.test('JWTs: a valid token gets its tier; expired, foreign, forged or unsigned 
 })
 
 t.test('ANONYMOUS_ENABLED=false: a request without credentials is 401 ANONYMOUS_DISABLED', async t => {
-  const gateway = await startGateway(t, { env: { ...NO_LOAD_SHEDDING, ANONYMOUS_ENABLED: 'false' } })
+  const gateway = await startGateway(t, { env: { ANONYMOUS_ENABLED: 'false' } })
   for (const route of ROUTES) {
     checkRefused(t, await submitVia(gateway, route), 401, 'ANONYMOUS_DISABLED', `an anonymous submit (${route})`)
     checkRefused(t, await pollAs(gateway, route), 401, 'ANONYMOUS_DISABLED', `an anonymous poll (${route})`)

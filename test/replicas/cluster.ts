@@ -4,19 +4,9 @@ import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/e
 import { FAL_KEY, startGatewayOn, type TestGateway, type TestResponse } from '../helpers/gateway.js'
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js'
 
-export const ILLUSION = 'fal-ai/illusion-diffusion'
-export const LAYER = 'fal-ai/layer-diffusion'
-export const illusionInput = { image_url: 'https://example.com/pattern.png', prompt: 'a medieval village' }
-export const layerInput = { prompt: 'a glass bottle' }
+import { ILLUSION, LAYER, UNKNOWN_REQUEST_ID, illusionInput, layerInput } from '../helpers/fixtures.js'
 
-/** A well-formed request id fal never issued. */
-export const UNKNOWN_REQUEST_ID = '2b5f2d6e-9c1a-4f7e-8b3d-0a1c2e3f4a5b'
-
-/**
- * Load shedding off: a test's own bursts (and a loaded CI machine) lag the event loop, and a 503
- * OVERLOADED there would say nothing about identity or limits.
- */
-export const NO_LOAD_SHEDDING = { MAX_EVENT_LOOP_DELAY_MS: '0' }
+export { ILLUSION, LAYER, UNKNOWN_REQUEST_ID, illusionInput, layerInput }
 
 export interface Cluster {
   emulator: Emulator
@@ -43,7 +33,7 @@ export async function startCluster (t: Test, options: ClusterOptions = {}): Prom
   const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 60, processingMs: 120, ...options.emulator })
   const emulatorUrl = await emulator.listen()
   t.teardown(() => emulator.close())
-  const env = { ...NO_LOAD_SHEDDING, ...options.env, ...(redis === undefined ? {} : { REDIS_URL: redis.url }) }
+  const env = { ...options.env, ...(redis === undefined ? {} : { REDIS_URL: redis.url }) }
   const gateways: TestGateway[] = []
   for (let i = 0; i < (options.replicas ?? 2); i++) {
     const gateway = await startGatewayOn(t, emulator, emulatorUrl, env)

@@ -1,10 +1,7 @@
 import t from 'tap'
 import { createFalClient, ValidationError, type FalClient, type QueueStatus } from '@fal-ai/client'
 import { startGateway, type TestGateway } from '../../helpers/gateway.js'
-
-const ILLUSION = 'fal-ai/illusion-diffusion'
-const LAYER = 'fal-ai/layer-diffusion'
-const illusionInput = { image_url: 'https://example.com/pattern.png', prompt: 'a medieval village' }
+import { ILLUSION, LAYER, illusionInput } from '../../helpers/fixtures.js'
 
 /** The official client, configured as a browser app would be: a proxy URL and no credentials. */
 async function clientThroughGateway (t: Parameters<typeof startGateway>[0]): Promise<{ fal: FalClient, gateway: TestGateway }> {

@@ -1,23 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Test } from 'tap'
-import { json, startGateway, type GatewayOptions, type TestGateway, type TestResponse } from '../../helpers/gateway.js'
+import { json, startGateway, type TestGateway, type TestResponse } from '../../helpers/gateway.js'
 
-export const ILLUSION = 'fal-ai/illusion-diffusion'
-export const LAYER = 'fal-ai/layer-diffusion'
+import { ILLUSION, LAYER, UNKNOWN_REQUEST_ID, illusionInput, layerInput } from '../../helpers/fixtures.js'
 
-export const illusionInput = { image_url: 'https://example.com/pattern.png', prompt: 'a medieval village' }
-export const layerInput = { prompt: 'a glass bottle' }
+export { ILLUSION, LAYER, UNKNOWN_REQUEST_ID, illusionInput, layerInput }
 
-/**
- * `startGateway` without load shedding: on a loaded test machine the event loop lags past
- * MAX_EVENT_LOOP_DELAY_MS while modules load, and the first requests would get 503 OVERLOADED.
- */
-export async function startQueueGateway (t: Test, options: GatewayOptions = {}): Promise<TestGateway> {
-  return await startGateway(t, { ...options, env: { MAX_EVENT_LOOP_DELAY_MS: '0', ...options.env } })
-}
-
-/** A well-formed request id fal never issued. */
-export const UNKNOWN_REQUEST_ID = '2b5f2d6e-9c1a-4f7e-8b3d-0a1c2e3f4a5b'
+/** The gateway helper already turns load shedding off for tests; this is the same call. */
+export { startGateway as startQueueGateway }
 
 export async function submit (gateway: TestGateway, appId: string, input: unknown, query = ''): Promise<TestResponse> {
   return await gateway.request(`/queue/${appId}${query}`, json(input))
