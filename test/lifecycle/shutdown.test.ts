@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createEmulator } from '../../src/emulator/emulator.js'
 import { FAL_KEY } from '../helpers/gateway.js'
 import { ILLUSION, illusionInput } from '../routes/queue/queue-client.js'
@@ -27,44 +27,52 @@ async function readToEnd (response: Response): Promise<StreamEnd> {
   }
 }
 
-t.test('SIGTERM with 50 polls and 5 status streams in flight: all finish, later requests are refused, exit 0', async t => {
-  // Jobs run far longer than the test, so only the gateway can end the streams.
-  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs: 120_000 })
-  const emulatorUrl = await emulator.listen()
-  t.teardown(() => emulator.close())
+interface GatewayProcess {
+  url: string
+  logs: string[]
+  exited: Promise<[number | null, NodeJS.Signals | null]>
+  kill: (signal: NodeJS.Signals) => void
+}
 
+/** `src/server.ts` as its own process in front of `emulatorUrl`, killed in teardown if still running. */
+async function spawnGateway (t: Test, emulatorUrl: string, env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      FAL_KEY,
-      FAL_QUEUE_URL: emulatorUrl,
-      FAL_REST_URL: emulatorUrl,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      RATE_LIMIT_POLL_MAX: '10000',
-      RATE_LIMIT_SUBMIT_MAX: '1000',
-      MAX_IN_FLIGHT: '100'
-    },
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', FAL_KEY, FAL_QUEUE_URL: emulatorUrl, FAL_REST_URL: emulatorUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   const logs: string[] = []
-  const lines = createInterface({ input: child.stdout })
   let stderr = ''
   child.stderr.on('data', chunk => { stderr += String(chunk) })
-  const listening = new Promise<string>((resolve, reject) => {
-    lines.on('line', line => {
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', line => {
       logs.push(line)
       const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1]
       if (address !== undefined) resolve(address)
     })
     exited.then(([code]) => { reject(new Error(`the gateway exited (${code}) before listening: ${stderr}`)) }, reject)
   })
-  const url = await listening
+  return { url, logs, exited, kill: signal => child.kill(signal) }
+}
+
+async function submitIllusion (url: string): Promise<string> {
+  const response = await fetch(`${url}/queue/${ILLUSION}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(illusionInput) })
+  return ((await response.json()) as { request_id: string }).request_id
+}
+
+t.test('SIGTERM with 50 polls and 5 status streams in flight: all finish, later requests are refused, exit 0', async t => {
+  // Jobs run far longer than the test, so only the gateway can end the streams.
+  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs: 120_000 })
+  const emulatorUrl = await emulator.listen()
+  t.teardown(() => emulator.close())
+
+  const { url, logs, exited, kill } = await spawnGateway(t, emulatorUrl, {
+    SHUTDOWN_GRACE_MS: String(GRACE_MS),
+    RATE_LIMIT_POLL_MAX: '10000',
+    RATE_LIMIT_SUBMIT_MAX: '1000',
+    MAX_IN_FLIGHT: '100'
+  })
 
   // One job per poll: polls of one job would share a single call to fal (coalescing).
   const submitted = await Promise.all(Array.from({ length: POLLS }, async () => {
@@ -93,7 +101,7 @@ t.test('SIGTERM with 50 polls and 5 status streams in flight: all finish, later 
   t.equal(emulator.callsOf('status').length, POLLS, 'all 50 polls are waiting on fal')
 
   const signalledAt = Date.now()
-  child.kill('SIGTERM')
+  kill('SIGTERM')
   await sleep(200)
   const late = await fetch(`${url}/queue/${ILLUSION}/requests/${submitted[0] as string}/status`).then(
     async response => ({ status: response.status, body: await response.text() }),
@@ -121,29 +129,34 @@ t.test('a second SIGTERM exits at once', async t => {
   const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs: 120_000 })
   const emulatorUrl = await emulator.listen()
   t.teardown(() => emulator.close())
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', FAL_KEY, FAL_QUEUE_URL: emulatorUrl, FAL_REST_URL: emulatorUrl, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_MS: '30000' },
-    stdio: ['ignore', 'pipe', 'ignore']
-  })
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  const exited = once(child, 'exit') as Promise<[number | null]>
-  const url = await new Promise<string>(resolve => {
-    createInterface({ input: child.stdout }).on('line', line => {
-      const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1]
-      if (address !== undefined) resolve(address)
-    })
-  })
-  const response = await fetch(`${url}/queue/${ILLUSION}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(illusionInput) })
-  const { request_id: id } = await response.json() as { request_id: string }
+  const { url, exited, kill } = await spawnGateway(t, emulatorUrl, { SHUTDOWN_GRACE_MS: '30000' })
+  const id = await submitIllusion(url)
   // An open stream holds the first shutdown for most of its 30 s grace.
   const stream = await fetch(`${url}/queue/${ILLUSION}/requests/${id}/status/stream`)
   const streamEnd = readToEnd(stream)
-  child.kill('SIGTERM')
+  kill('SIGTERM')
   await sleep(300)
   const secondAt = Date.now()
-  child.kill('SIGTERM')
+  kill('SIGTERM')
   const [code] = await exited
   t.ok(Date.now() - secondAt < 2000, 'the second signal ends the process at once')
   t.equal(code, 1, 'with exit code 1: the drain did not finish')
   await streamEnd
+})
+
+t.test('a status stream that ends on its own during the drain lets the process exit 0 at once', async t => {
+  // The job completes about a second into the 30 s grace period.
+  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs: 1000 })
+  const emulatorUrl = await emulator.listen()
+  t.teardown(() => emulator.close())
+  const { url, exited, kill } = await spawnGateway(t, emulatorUrl, { SHUTDOWN_GRACE_MS: '30000' })
+  const id = await submitIllusion(url)
+  // Its headers go out before the drain, on a keep-alive connection the client keeps open after.
+  const stream = await fetch(`${url}/queue/${ILLUSION}/requests/${id}/status/stream`)
+  const streamEnd = readToEnd(stream)
+  kill('SIGTERM')
+  const end = await streamEnd
+  t.ok(end.ok && end.text.includes('"status":"COMPLETED"'), 'the stream ran to the job\'s end')
+  const [code] = await exited
+  t.equal(code, 0, 'the drain finished: exit 0, not killed at the end of the grace period with 1')
 })

@@ -60,11 +60,12 @@ export default fp<{ graceMs: number }>(async function draining (fastify, { grace
     // The stream goes out through a pass-through the drain can end without touching the socket.
     const out = new PassThrough()
     payload.pipe(out)
-    let socket: Socket | null = null
+    // Its headers went out before any drain could say `Connection: close`: once it finishes during
+    // a drain, its socket must be ended here, or the idle keep-alive connection holds close().
+    const socket: Socket | null = reply.raw.socket
     const forwardError = (error: Error): void => { out.destroy(error) }
     const end = (): void => {
       streams.delete(end)
-      socket = reply.raw.socket
       payload.unpipe(out)
       // Destroying a stream before its end errors it (undici does): expected here, not the client's.
       payload.off('error', forwardError).on('error', () => {}).destroy()
@@ -73,7 +74,7 @@ export default fp<{ graceMs: number }>(async function draining (fastify, { grace
     streams.add(end)
     payload.once('error', forwardError)
     out.once('close', () => { streams.delete(end) })
-    reply.raw.once('finish', () => { (socket as Socket | null)?.end() })
+    reply.raw.once('finish', () => { if (draining) socket?.end() })
     if (streamsEnded) setImmediate(end)
     return out
   })
