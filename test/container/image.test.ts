@@ -1,0 +1,224 @@
+// The container image, built from the project's unmodified Dockerfile with buildah and run for real
+// against the fal emulator. Run by `npm run test:container` (after prepare.sh), not by `npm test`.
+import { randomUUID } from 'node:crypto'
+import { readFile, rm, mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { createFalClient } from '@fal-ai/client'
+import t from 'tap'
+import { SETTING_NAMES } from '../../src/config.js'
+import { createEmulator } from '../../src/emulator/emulator.js'
+import { ILLUSION, LAYER, illusionInput, layerInput } from '../helpers/fixtures.js'
+import { freePort } from '../helpers/free-port.js'
+import { buildah, imageConfig, pidListeningOn, runContainer, type ImageConfig, type RunningContainer } from './buildah.js'
+import { buildContextWithPlantedSecrets, PLANTED_PATHS } from './build-context.js'
+import { bytesByGroup, exportImage, layerDigestsOf, layerEntries, needlesIn, type ExportedImage, type ExportedLayer, type LayerEntry } from './image-archive.js'
+import { readReadmeContainer } from './readme-container.js'
+
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+/** What the project may add on top of the base image (issue 7). */
+const MAX_ADDED_BYTES = 80_000_000
+const MB = (bytes: number): string => `${(bytes / 1_000_000).toFixed(1)} MB`
+
+t.setTimeout(20 * 60_000)
+
+// A key made for this run: it is planted in the build context and given at run time, and must
+// turn up in no layer, no image config, no log line and no response.
+const FAL_KEY = `container-canary-id:container-canary-secret-${randomUUID()}`
+const KEY_SECRET = FAL_KEY.split(':')[1] as string
+
+const readme = await readReadmeContainer(join(PROJECT_ROOT, 'README.md'))
+const dockerfile = await readFile(join(PROJECT_ROOT, 'Dockerfile'), 'utf8')
+const baseImage = /^FROM\s+(\S+)/m.exec(dockerfile)?.[1] as string
+// buildah names a tag without a registry as a local image.
+const image = `localhost/${readme.build.tag}:latest`
+
+let scratch = ''
+let context = ''
+let config: ImageConfig = {}
+let inspected = ''
+let exported: ExportedImage
+let baseDigests = new Set<string>()
+let addedLayers: ExportedLayer[] = []
+let addedEntries: LayerEntry[] = []
+
+t.before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'fal-gateway-image-'))
+  context = await buildContextWithPlantedSecrets(PROJECT_ROOT, FAL_KEY)
+  t.comment(`buildah bud --pull=never -t ${readme.build.tag} (the README's "docker build -t ${readme.build.tag} ${readme.build.context}") on ${baseImage}`)
+  await buildah('bud', '--pull=never', '--network', 'host', '--format', 'docker', '-t', readme.build.tag, '-f', join(context, 'Dockerfile'), context)
+  ;({ config, raw: inspected } = await imageConfig(image))
+  exported = await exportImage(image, join(scratch, 'image'))
+  baseDigests = new Set(await layerDigestsOf(baseImage))
+  addedLayers = exported.layers.filter(layer => !baseDigests.has(layer.digest))
+  addedEntries = (await Promise.all(addedLayers.map(async layer => await layerEntries(layer.file)))).flat()
+})
+
+t.teardown(async () => {
+  await buildah('rmi', '--force', image).catch(() => {})
+  await buildah('rmi', '--prune').catch(() => {})
+  await rm(scratch, { recursive: true, force: true })
+  await rm(context, { recursive: true, force: true })
+})
+
+t.test('the image is configured for production', async t => {
+  t.equal(readme.build.context, '.', 'the README builds from the project root')
+  t.equal(config.User, 'node', 'USER is the non-root node user')
+  t.ok(config.Env?.includes('NODE_ENV=production'), 'NODE_ENV=production')
+  t.same(Object.keys(config.ExposedPorts ?? {}), [`${readme.run.containerPort}/tcp`], 'exposes the port the README publishes')
+  t.same(config.Cmd, ['node', 'dist/server.js'], 'exec-form CMD: node itself gets the signals, no shell in between')
+  t.match(config.Healthcheck, { Test: ['CMD', 'node', '-e', /\/healthz/] }, 'HEALTHCHECK probes /healthz')
+  const configuredNames = (config.Env ?? []).map(entry => entry.split('=')[0] as string)
+  t.same(configuredNames.filter(name => SETTING_NAMES.includes(name) && name !== 'NODE_ENV'), [], 'no gateway setting is baked into the image')
+})
+
+t.test('no key and no host artifact is in any layer or in the image config', async t => {
+  t.ok(addedLayers.length > 0 && addedLayers.length < exported.layers.length, 'the image is the base layers plus the project\'s own')
+  for (const layer of exported.layers) {
+    t.same(await needlesIn(layer.file, [FAL_KEY, KEY_SECRET]), [], `layer ${layer.digest.slice(7, 19)} (${MB(layer.bytes)}) holds no trace of the key`)
+  }
+  t.same(await needlesIn(exported.configFile, [FAL_KEY, KEY_SECRET]), [], 'the exported image config holds no trace of the key')
+  t.notOk(inspected.includes(KEY_SECRET), 'buildah inspect shows no trace of the key')
+
+  const paths = addedEntries.map(entry => entry.path.replace(/^\.?\/?/, ''))
+  const isPlanted = (path: string): boolean => PLANTED_PATHS.some(planted => path.endsWith(planted)) || /(^|\/)\.env/.test(path)
+  t.same(paths.filter(isPlanted), [], `none of the planted files (${PLANTED_PATHS.join(', ')}) was copied`)
+  t.same(paths.filter(path => /^app\/(test|\.git|bench|scripts)(\/|$)/.test(path)), [], 'no tests, git data, benchmark or scripts')
+  t.ok(paths.includes('app/dist/server.js'), 'the compiled gateway is there')
+  t.same(paths.filter(path => /^app\/src\/.+\.ts$/.test(path) && !path.startsWith('app/src/demo/page/')), [], 'no TypeScript sources but the demo page\'s (bundled at start-up)')
+  t.same(paths.filter(path => /^app\/node_modules\/(typescript|tap|tsx|eslint|autocannon|@fal-ai\/server-proxy)\//.test(path)), [], 'production dependencies only')
+})
+
+t.test(`what the project adds to the base image stays under ${MB(MAX_ADDED_BYTES)}`, async t => {
+  const added = addedLayers.reduce((sum, layer) => sum + layer.bytes, 0)
+  const base = exported.layers.filter(layer => baseDigests.has(layer.digest)).reduce((sum, layer) => sum + layer.bytes, 0)
+  const top = bytesByGroup(addedEntries, 2).slice(0, 4)
+  const packages = bytesByGroup(addedEntries.filter(entry => /^\.?\/?app\/node_modules\//.test(entry.path)), 3).slice(0, 6)
+  t.comment(`the project adds ${MB(added)} (uncompressed) on top of the ${MB(base)} base image`)
+  t.comment(`by folder: ${top.map(([path, bytes]) => `${path} ${MB(bytes)}`).join(', ')}`)
+  t.comment(`largest packages: ${packages.map(([path, bytes]) => `${path.replace(/^\.?\/?app\/node_modules\//, '')} ${MB(bytes)}`).join(', ')}`)
+  t.ok(added < MAX_ADDED_BYTES, `${MB(added)} < ${MB(MAX_ADDED_BYTES)}`)
+})
+
+t.test('the README\'s docker run, against the fal emulator: probes, both models, non-root, SIGTERM', async t => {
+  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 100, processingMs: 2500 })
+  t.teardown(() => emulator.close())
+  const emulatorUrl = await emulator.listen()
+  // On the host network there is no -p mapping: the gateway listens on a free port instead of 3000.
+  const port = await freePort([readme.run.containerPort])
+  const url = `http://127.0.0.1:${port}`
+  const readmeEnv = Object.fromEntries(readme.run.env.map(({ name, value }) => [name, value ?? (name === 'FAL_KEY' ? FAL_KEY : '')]))
+  t.same(readme.run.env.map(entry => entry.name).filter(name => !SETTING_NAMES.includes(name)), [], 'the README sets only settings the gateway knows')
+  const gateway = await runContainer(image, [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])], {
+    ...readmeEnv,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    // fal itself is out of reach here: the emulator plays it.
+    FAL_QUEUE_URL: emulatorUrl,
+    FAL_REST_URL: emulatorUrl
+  })
+  t.teardown(async () => { await gateway.remove() })
+  const responses: string[] = []
+  const get = async (path: string, init?: RequestInit): Promise<{ status: number, body: any }> => {
+    const response = await fetch(new URL(path, url), init)
+    const text = await response.text()
+    responses.push(text)
+    return { status: response.status, body: text.length > 0 && response.headers.get('content-type')?.includes('json') === true ? JSON.parse(text) : text }
+  }
+
+  await untilAnswering(`${url}/healthz`, gateway)
+  for (const [name, probe] of Object.entries(readme.probes).filter(([name]) => name !== 'terminationGracePeriodSeconds') as Array<[string, { path: string, port: number }]>) {
+    t.equal(probe.port, readme.run.containerPort, `the ${name} probe targets the published port`)
+    t.match(await get(probe.path), { status: 200 }, `${name} probe ${probe.path} answers 200`)
+  }
+
+  const pid = await pidListeningOn(port)
+  t.ok(pid, 'the serving process is found by its port')
+  const status = await readFile(`/proc/${pid as number}/status`, 'utf8')
+  t.match(/^Uid:\s+(.*)$/m.exec(status)?.[1], /^1000\s+1000\s+1000\s+1000$/, 'it runs as uid 1000 (real, effective, saved, filesystem), not root')
+  t.equal((await readFile(`/proc/${pid as number}/cmdline`, 'utf8')).split('\0').join(' ').trim(), 'node dist/server.js', 'the entrypoint exec\'d node: no shell stays in between to swallow SIGTERM')
+
+  t.test('the HEALTHCHECK command passes against it, and fails where nothing listens', async t => {
+    t.equal(await healthcheck(config, port), 0, 'exit code 0')
+    t.equal(await healthcheck(config, await freePort()), 1, 'exit code 1 without a gateway')
+  })
+
+  for (const [model, input] of [[ILLUSION, illusionInput], [LAYER, layerInput]] as const) {
+    t.test(`${model}: submit, status until completed, result`, async t => {
+      const submitted = await get(`/queue/${model}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) })
+      t.match(submitted, { status: 202, body: { request_id: String, status_url: String, response_url: String } }, 'submitted')
+      let polled = await get(submitted.body.status_url as string)
+      for (const deadline = Date.now() + 30_000; polled.status === 202 && Date.now() < deadline; polled = await get(submitted.body.status_url as string)) await sleep(200)
+      t.match(polled, { status: 200, body: { status: 'COMPLETED' } }, 'completed')
+      const result = await get(submitted.body.response_url as string)
+      t.match(result, { status: 200, body: { image: { url: String, content_type: 'image/png' }, seed: Number } }, 'the result')
+    })
+  }
+
+  t.test('the official @fal-ai/client through its proxyUrl', async t => {
+    const fal = createFalClient({ proxyUrl: { url: `${url}/api/fal/proxy`, when: 'always' } })
+    const { data } = await fal.subscribe(LAYER, { input: layerInput, pollInterval: 200 })
+    t.match(data, { image: { url: String }, seed: Number }, 'subscribe returns the result')
+  })
+
+  t.test('an invalid input is refused by the image and never reaches fal', async t => {
+    const submitsBefore = emulator.callsOf('submit').length
+    t.match(await get(`/queue/${ILLUSION}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"x"}' }),
+      { status: 422, body: { code: 'VALIDATION_FAILED' } }, '422 VALIDATION_FAILED')
+    t.equal(emulator.callsOf('submit').length, submitsBefore, 'no call to fal')
+  })
+
+  t.test('SIGTERM: in-flight requests finish, then exit code 0 within the grace period', async t => {
+    const graceMs = 10_000
+    t.ok(readme.probes.terminationGracePeriodSeconds * 1000 > graceMs, 'the README\'s terminationGracePeriodSeconds outlasts SHUTDOWN_GRACE_MS')
+    const submitted = await get(`/queue/${LAYER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(layerInput) })
+    const stream = await fetch(new URL(`${submitted.body.status_url as string}/stream`))
+    const streamText = stream.text()
+    const statusCallsBefore = emulator.callsOf('status').length
+    emulator.faults.set({ mode: 'delay', delayMs: 1000, operations: ['status'] })
+    const inFlight = get(submitted.body.status_url as string)
+    while (emulator.callsOf('status').length === statusCallsBefore) await sleep(10)
+
+    const signalledAt = Date.now()
+    process.kill(pid as number, 'SIGTERM')
+    t.match(await inFlight, { status: 202 }, 'the poll in flight at SIGTERM is answered')
+    // The job ends within the grace period, so its stream ends on its own, with the job's last event.
+    t.match(await streamText, /"status":"COMPLETED"/, 'the open status stream runs to the job\'s end')
+    const code = await gateway.exited
+    t.equal(code, 0, 'exit code 0', { output: code === 0 ? undefined : gateway.output().slice(-4000) })
+    t.ok(Date.now() - signalledAt < graceMs, `gone within SHUTDOWN_GRACE_MS (${Date.now() - signalledAt} ms)`)
+    emulator.faults.clear()
+  })
+
+  t.test('the key appears in no log line and no response', async t => {
+    await gateway.exited
+    const output = gateway.output()
+    t.match(output, /Server listening/, 'the gateway logged')
+    t.notOk(output.includes(KEY_SECRET), 'no log line holds the key')
+    t.same(responses.filter(text => text.includes(KEY_SECRET)), [], 'no response holds the key')
+  })
+})
+
+/** Waits until `url` answers 200, failing fast if the container exits first. */
+async function untilAnswering (url: string, container: RunningContainer): Promise<void> {
+  const state = { exited: false }
+  container.exited.then(() => { state.exited = true }, () => {})
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && !state.exited; await sleep(200)) {
+    const ok = await fetch(url).then(response => response.ok, () => false)
+    if (ok) return
+  }
+  throw new Error(`the gateway never answered ${url}:\n${container.output()}`)
+}
+
+/** Runs the image's HEALTHCHECK command in a second container of the image, as the engine would. */
+async function healthcheck (config: ImageConfig, port: number): Promise<number | null> {
+  const test = config.Healthcheck?.Test ?? []
+  const probe = await runContainer(image, test.slice(1), { PORT: String(port) })
+  try {
+    return await probe.exited
+  } finally {
+    await probe.remove()
+  }
+}

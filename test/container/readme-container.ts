@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises'
+import { parse } from 'yaml'
+
+/** What the README's Container section tells a user to run, read from the README itself. */
+export interface ReadmeContainer {
+  /** `docker build -t <tag> <context>` */
+  build: { tag: string, context: string }
+  /** `docker run … -e NAME[=value] … -p host:container … <image>`; a bare `-e NAME` takes NAME from the caller's environment. */
+  run: { env: Array<{ name: string, value?: string }>, containerPort: number, image: string }
+  probes: { liveness: { path: string, port: number }, readiness: { path: string, port: number }, terminationGracePeriodSeconds: number }
+}
+
+interface ProbeYaml { httpGet: { path: string, port: number } }
+
+export async function readReadmeContainer (readmePath: string): Promise<ReadmeContainer> {
+  const readme = await readFile(readmePath, 'utf8')
+  const section = /^## Container\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(readme)?.[1]
+  if (section === undefined) throw new Error('README has no "## Container" section')
+  const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, language, body]) => ({ language, body: body as string }))
+  const commands = blocks.filter(block => block.language === 'sh').flatMap(block => block.body.split('\n'))
+
+  const buildWords = words(commands.find(line => line.startsWith('docker build ')))
+  const runWords = words(commands.find(line => line.startsWith('docker run ')))
+  const probeYaml = blocks.find(block => block.language === 'yaml')
+  if (probeYaml === undefined) throw new Error('README\'s Container section has no probe example')
+  const probes = parse(probeYaml.body) as { livenessProbe: ProbeYaml, readinessProbe: ProbeYaml, terminationGracePeriodSeconds: number }
+
+  const env: ReadmeContainer['run']['env'] = []
+  let containerPort: number | undefined
+  for (let index = 2; index < runWords.length - 1; index++) {
+    const word = runWords[index] as string
+    const value = runWords[index + 1] as string
+    if (word === '-e') {
+      const [name = '', ...rest] = value.split('=')
+      env.push(rest.length === 0 ? { name } : { name, value: rest.join('=') })
+      index++
+    } else if (word === '-p') {
+      containerPort = Number(value.split(':').at(-1))
+      index++
+    }
+  }
+  if (containerPort === undefined) throw new Error('README\'s docker run publishes no port')
+
+  return {
+    build: { tag: valueAfter(buildWords, '-t'), context: buildWords.at(-1) as string },
+    run: { env, containerPort, image: runWords.at(-1) as string },
+    probes: {
+      liveness: probes.livenessProbe.httpGet,
+      readiness: probes.readinessProbe.httpGet,
+      terminationGracePeriodSeconds: probes.terminationGracePeriodSeconds
+    }
+  }
+}
+
+/** A command line's words, up to its comment. */
+function words (line: string | undefined): string[] {
+  if (line === undefined) throw new Error('README\'s Container section lacks a docker build or docker run command')
+  return line.replace(/\s+#.*$/, '').trim().split(/\s+/)
+}
+
+function valueAfter (list: string[], flag: string): string {
+  const index = list.indexOf(flag)
+  if (index === -1 || index === list.length - 1) throw new Error(`no ${flag} in "${list.join(' ')}"`)
+  return list[index + 1] as string
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# A local stand-in for the Dockerfile's base image, built once per machine: no container registry
+# is reachable here, so `docker.io/library/node:20-bookworm-slim` cannot be pulled. It has what the
+# official image has and the Dockerfile relies on: Debian bookworm, node and npm on the PATH, the
+# `node` user (uid 1000) and an entrypoint that execs its command. It is a test fixture only: users
+# build the unmodified Dockerfile on the official image.
+#
+# usage: stand-in-base.sh <image name>   (needs root, buildah and debootstrap)
+set -euo pipefail
+base=${1:?usage: stand-in-base.sh <image name>}
+export BUILDAH_ISOLATION=${BUILDAH_ISOLATION:-chroot}
+
+# Rebuilt when this recipe or the machine's node changes, reused otherwise.
+recipe="$(sha256sum "$0" | cut -c1-16)-$(node --version)"
+label=fal-gateway.stand-in-recipe
+if [ "$(buildah inspect --type image --format "{{index .OCIv1.Config.Labels \"$label\"}}" "$base" 2>/dev/null)" = "$recipe" ]; then
+  echo "stand-in base $base is up to date ($recipe)"
+  exit 0
+fi
+
+work=$(mktemp -d)
+container=
+cleanup () {
+  if [ -n "$container" ]; then buildah umount "$container" >/dev/null 2>&1 || true; buildah rm "$container" >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mirror=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+mirror=${mirror:-http://deb.debian.org/debian}
+echo "debootstrap bookworm from $mirror (about 90 s)"
+root="$work/root"
+debootstrap --variant=minbase bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  || { tail -n 20 "$work/debootstrap.log"; exit 1; }
+
+# This machine's node and npm, where the official image keeps them.
+node_bin=$(command -v node)
+npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+install -D -m 0755 "$node_bin" "$root/usr/local/bin/node"
+mkdir -p "$root/usr/local/lib/node_modules"
+cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
+ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
+ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+chroot "$root" useradd --create-home --uid 1000 --user-group --shell /bin/bash node
+
+# Like the official image's entrypoint: a first argument that is a flag or a script runs under node;
+# anything else is exec'd, so the command replaces the shell and receives signals itself.
+cat >"$root/usr/local/bin/docker-entrypoint.sh" <<'EOF'
+#!/bin/sh
+set -e
+if [ "${1#-}" != "$1" ] || [ -f "$1" ]; then set -- node "$@"; fi
+exec "$@"
+EOF
+chmod 0755 "$root/usr/local/bin/docker-entrypoint.sh"
+
+# This machine reaches the npm registry through a TLS-inspecting proxy whose CA npm must trust.
+install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/usr/local/share/host-ca/ca-certificates.crt"
+rm -rf "$root/var/cache/apt/archives"/*.deb "$root/var/lib/apt/lists"/*
+
+container=$(buildah from scratch)
+mountpoint=$(buildah mount "$container")
+cp -a "$root/." "$mountpoint/"
+buildah umount "$container" >/dev/null
+buildah config \
+  --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  --env NODE_VERSION="$(node --version | cut -c2-)" \
+  --env NODE_EXTRA_CA_CERTS=/usr/local/share/host-ca/ca-certificates.crt \
+  --env npm_config_cafile=/usr/local/share/host-ca/ca-certificates.crt \
+  --entrypoint '["docker-entrypoint.sh"]' --cmd node \
+  --label "$label=$recipe" \
+  "$container"
+buildah commit --quiet --rm "$container" "$base" >/dev/null
+container=
+echo "stand-in base $base built ($recipe)"

@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { parse } from 'yaml'
+import { loadConfig, SETTING_NAMES } from '../../src/config.js'
+
+const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url))
+
+interface Service {
+  build?: string
+  image?: string
+  environment?: Record<string, string | number | boolean>
+  deploy?: { replicas?: number }
+  stop_grace_period?: string
+  depends_on?: Record<string, { condition: string }>
+  networks?: string[] | Record<string, { ipv4_address?: string }>
+  command?: string[]
+}
+interface Compose { services: Record<string, Service> }
+
+const compose = parse(await readFile(join(DEPLOY, 'compose.yaml'), 'utf8')) as Compose
+const nginx = await readFile(join(DEPLOY, 'nginx.conf'), 'utf8')
+const gateway = compose.services.gateway as Service
+const environment = Object.fromEntries(Object.entries(gateway.environment ?? {}).map(([name, value]) => [name, String(value)]))
+
+/** Compose's `${NAME:?message}`, `${NAME:-default}` and `${NAME}`, resolved from `variables`. */
+function interpolate (value: string, variables: Record<string, string>): string {
+  return value.replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_match, name: string, kind?: string, rest?: string) => {
+    const set = variables[name]
+    if (set !== undefined && set !== '') return set
+    if (kind === '?') throw new Error(`${name} is required: ${rest ?? ''}`)
+    return kind === '-' ? (rest ?? '') : ''
+  })
+}
+
+// The gateway's config as compose would start it, with FAL_KEY set in the environment.
+const config = loadConfig(Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, interpolate(value, { FAL_KEY: 'compose-test-key' })])))
+
+t.test('the gateway service sets only settings the gateway knows, with values it accepts', async t => {
+  t.same(Object.keys(environment).filter(name => !SETTING_NAMES.includes(name)), [], 'every variable is a known setting')
+  t.equal(config.falKey, 'compose-test-key', 'FAL_KEY comes from the environment, never from the file')
+  t.equal(config.redis?.url, 'redis://redis:6379', 'replicas share one Redis')
+  t.throws(() => interpolate(environment.FAL_KEY as string, {}), /FAL_KEY is required/, 'compose refuses to start without FAL_KEY')
+})
+
+t.test('two replicas of the image built from this project, stopped after their drain', async t => {
+  t.equal(gateway.deploy?.replicas, 2, 'two replicas')
+  t.ok(existsSync(join(DEPLOY, gateway.build as string, 'Dockerfile')), 'built from the project\'s Dockerfile')
+  const stopGraceMs = Number(/^(\d+)s$/.exec(gateway.stop_grace_period ?? '')?.[1]) * 1000
+  t.ok(stopGraceMs > config.shutdownGraceMs, `stop_grace_period (${stopGraceMs} ms) outlasts SHUTDOWN_GRACE_MS (${config.shutdownGraceMs} ms)`)
+  t.equal(gateway.depends_on?.redis?.condition, 'service_healthy', 'started once Redis answers')
+  t.ok(compose.services.redis, 'a Redis service')
+  t.ok(compose.services.redis?.command?.includes('--appendonly'), 'Redis persists counters and ownership across its restarts')
+})
+
+t.test('the load balancer reaches every replica and is the only proxy the gateway trusts', async t => {
+  const balancer = compose.services['load-balancer'] as Service
+  const address = (balancer.networks as Record<string, { ipv4_address?: string }>).gateway?.ipv4_address
+  t.same(config.trustProxy, [address], 'TRUST_PROXY is the load balancer\'s fixed address')
+  t.match(nginx, new RegExp(`server gateway:${config.port};`), 'nginx forwards to the gateway service on its port')
+  t.match(nginx, /proxy_buffering off;/, 'status streams are not buffered')
+  t.match(nginx, /proxy_set_header X-Forwarded-For \$remote_addr;/, 'nginx replaces a client\'s own X-Forwarded-For')
+  const maxBodyMiB = Number(/client_max_body_size (\d+)m;/.exec(nginx)?.[1])
+  t.ok(maxBodyMiB * 1024 * 1024 > config.bodyLimit, 'nginx lets through every body the gateway accepts, so the gateway gives the typed error')
+  t.equal(balancer.depends_on?.gateway?.condition, 'service_healthy', 'traffic starts once the replicas pass their HEALTHCHECK')
+})
