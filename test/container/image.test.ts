@@ -16,6 +16,7 @@ import { buildah, imageConfig, pidListeningOn, runContainer, type ImageConfig, t
 import { buildContextWithPlantedSecrets, PLANTED_PATHS } from './build-context.js'
 import { bytesByGroup, exportImage, layerDigestsOf, layerEntries, needlesIn, type ExportedImage, type ExportedLayer, type LayerEntry } from './image-archive.js'
 import { readReadmeContainer } from './readme-container.js'
+import { runAsInit } from './run-as-init.js'
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 /** What the project may add on top of the base image (issue 7). */
@@ -102,7 +103,7 @@ t.test(`what the project adds to the base image stays under ${MB(MAX_ADDED_BYTES
   t.ok(added < MAX_ADDED_BYTES, `${MB(added)} < ${MB(MAX_ADDED_BYTES)}`)
 })
 
-t.test('the README\'s docker run, against the fal emulator: probes, both models, non-root, SIGTERM', async t => {
+t.test('the README\'s docker run, against the fal emulator: probes, both models, non-root, SIGTERM to PID 1', async t => {
   const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 100, processingMs: 2500 })
   t.teardown(() => emulator.close())
   const emulatorUrl = await emulator.listen()
@@ -111,7 +112,7 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
   const url = `http://127.0.0.1:${port}`
   const readmeEnv = Object.fromEntries(readme.run.env.map(({ name, value }) => [name, value ?? (name === 'FAL_KEY' ? FAL_KEY : '')]))
   t.same(readme.run.env.map(entry => entry.name).filter(name => !SETTING_NAMES.includes(name)), [], 'the README sets only settings the gateway knows')
-  const gateway = await runContainer(image, [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])], {
+  const gateway = await runAsInit(image, config, {
     ...readmeEnv,
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -139,6 +140,7 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
   const status = await readFile(`/proc/${pid as number}/status`, 'utf8')
   t.match(/^Uid:\s+(.*)$/m.exec(status)?.[1], /^1000\s+1000\s+1000\s+1000$/, 'it runs as uid 1000 (real, effective, saved, filesystem), not root')
   t.equal((await readFile(`/proc/${pid as number}/cmdline`, 'utf8')).split('\0').join(' ').trim(), 'node dist/server.js', 'the entrypoint exec\'d node: no shell stays in between to swallow SIGTERM')
+  t.match(/^NSpid:\s+(.*)$/m.exec(status)?.[1], /\s1$/, 'node is PID 1 in the container\'s PID namespace, as docker run makes it')
 
   t.test('the HEALTHCHECK command passes against it, and fails where nothing listens', async t => {
     t.equal(await healthcheck(config, port), 0, 'exit code 0')
@@ -186,7 +188,8 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
     t.match(await inFlight, { status: 202 }, 'the poll in flight at SIGTERM is answered')
     // The job ends within the grace period, so its stream ends on its own, with the job's last event.
     t.match(await streamText, /"status":"COMPLETED"/, 'the open status stream runs to the job\'s end')
-    const code = await gateway.exited
+    // As PID 1, a node without its own SIGTERM handler would not even notice the signal.
+    const code = await Promise.race([gateway.exited, sleep(graceMs + 5000, 'still running')])
     t.equal(code, 0, 'exit code 0', { output: code === 0 ? undefined : gateway.output().slice(-4000) })
     t.ok(Date.now() - signalledAt < graceMs, `gone within SHUTDOWN_GRACE_MS (${Date.now() - signalledAt} ms)`)
     emulator.faults.clear()
