@@ -15,6 +15,8 @@ import { freePort } from '../helpers/free-port.js'
 import { buildah, imageConfig, pidListeningOn, runContainer, type ImageConfig, type RunningContainer } from './buildah.js'
 import { buildContextWithPlantedSecrets, PLANTED_PATHS } from './build-context.js'
 import { bytesByGroup, exportImage, layerDigestsOf, layerEntries, needlesIn, type ExportedImage, type ExportedLayer, type LayerEntry } from './image-archive.js'
+import { readComposeFile, resolvedGatewayEnvironment } from '../deploy/compose-file.js'
+import { startRedisServer } from '../helpers/redis-server.js'
 import { readReadmeContainer } from './readme-container.js'
 import { runAsInit } from './run-as-init.js'
 
@@ -46,9 +48,9 @@ let addedLayers: ExportedLayer[] = []
 let addedEntries: LayerEntry[] = []
 
 t.before(async () => {
+  t.comment(`buildah bud --pull=never -t ${readme.build.tag} (the README's "docker build -t ${readme.build.tag} ${readme.build.context}") on ${baseImage}`)
   scratch = await mkdtemp(join(tmpdir(), 'fal-gateway-image-'))
   context = await buildContextWithPlantedSecrets(PROJECT_ROOT, FAL_KEY)
-  t.comment(`buildah bud --pull=never -t ${readme.build.tag} (the README's "docker build -t ${readme.build.tag} ${readme.build.context}") on ${baseImage}`)
   await buildah('bud', '--pull=never', '--network', 'host', '--format', 'docker', '-t', readme.build.tag, '-f', join(context, 'Dockerfile'), context)
   ;({ config, raw: inspected } = await imageConfig(image))
   exported = await exportImage(image, join(scratch, 'image'))
@@ -202,6 +204,47 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
     t.notOk(output.includes(KEY_SECRET), 'no log line holds the key')
     t.same(responses.filter(text => text.includes(KEY_SECRET)), [], 'no response holds the key')
   })
+})
+
+t.test('two replicas of the image with deploy/compose.yaml\'s settings share requests through Redis', async t => {
+  const redis = await startRedisServer()
+  t.teardown(() => redis.stop())
+  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 100, processingMs: 300 })
+  t.teardown(() => emulator.close())
+  const emulatorUrl = await emulator.listen()
+  const composeEnv = resolvedGatewayEnvironment(await readComposeFile(), { FAL_KEY })
+  const replicas = await Promise.all([0, 1].map(async () => {
+    const port = await freePort([readme.run.containerPort])
+    const replica = await runAsInit(image, config, {
+      ...composeEnv,
+      // Compose's service names stand for loopback addresses here.
+      REDIS_URL: redis.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      FAL_QUEUE_URL: emulatorUrl,
+      FAL_REST_URL: emulatorUrl
+    })
+    t.teardown(async () => { await replica.remove() })
+    const url = `http://127.0.0.1:${port}`
+    await untilAnswering(`${url}/readyz`, replica)
+    return { url, replica }
+  }))
+  const [first, second] = replicas as [typeof replicas[0], typeof replicas[0]]
+
+  const submitted = await fetch(`${first.url}/queue/${LAYER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(layerInput) })
+  t.equal(submitted.status, 202, 'submitted on the first replica')
+  const { status_url: statusUrl, response_url: responseUrl } = await submitted.json() as { status_url: string, response_url: string }
+  t.ok(statusUrl.startsWith(composeEnv.PUBLIC_URL as string), `its URLs point at the load balancer (${composeEnv.PUBLIC_URL as string})`)
+
+  let status = 0
+  for (const deadline = Date.now() + 30_000; status !== 200 && Date.now() < deadline; await sleep(200)) {
+    status = (await fetch(`${second.url}${new URL(statusUrl).pathname}`)).status
+    if (status !== 202 && status !== 200) break
+  }
+  t.equal(status, 200, 'the second replica knows who owns the job and follows it to completion')
+  const result = await fetch(`${second.url}${new URL(responseUrl).pathname}`)
+  t.match({ status: result.status, body: await result.json() }, { status: 200, body: { image: { url: String } } }, 'and serves its result')
+  t.same(replicas.map(({ replica }) => replica.output()).filter(output => output.includes(KEY_SECRET)), [], 'neither replica logged the key')
 })
 
 /** Waits until `url` answers 200, failing fast if the container exits first. */

@@ -1,42 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { parse } from 'yaml'
 import { loadConfig, SETTING_NAMES } from '../../src/config.js'
+import { DEPLOY_DIR, gatewayEnvironment, interpolate, readComposeFile, resolvedGatewayEnvironment, type ComposeService } from './compose-file.js'
 
-const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url))
-
-interface Service {
-  build?: string
-  image?: string
-  environment?: Record<string, string | number | boolean>
-  deploy?: { replicas?: number }
-  stop_grace_period?: string
-  depends_on?: Record<string, { condition: string }>
-  networks?: string[] | Record<string, { ipv4_address?: string }>
-  command?: string[]
-}
-interface Compose { services: Record<string, Service> }
-
-const compose = parse(await readFile(join(DEPLOY, 'compose.yaml'), 'utf8')) as Compose
-const nginx = await readFile(join(DEPLOY, 'nginx.conf'), 'utf8')
-const gateway = compose.services.gateway as Service
-const environment = Object.fromEntries(Object.entries(gateway.environment ?? {}).map(([name, value]) => [name, String(value)]))
-
-/** Compose's `${NAME:?message}`, `${NAME:-default}` and `${NAME}`, resolved from `variables`. */
-function interpolate (value: string, variables: Record<string, string>): string {
-  return value.replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_match, name: string, kind?: string, rest?: string) => {
-    const set = variables[name]
-    if (set !== undefined && set !== '') return set
-    if (kind === '?') throw new Error(`${name} is required: ${rest ?? ''}`)
-    return kind === '-' ? (rest ?? '') : ''
-  })
-}
-
+const compose = await readComposeFile()
+const nginx = await readFile(join(DEPLOY_DIR, 'nginx.conf'), 'utf8')
+const gateway = compose.services.gateway as ComposeService
+const environment = gatewayEnvironment(compose)
 // The gateway's config as compose would start it, with FAL_KEY set in the environment.
-const config = loadConfig(Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, interpolate(value, { FAL_KEY: 'compose-test-key' })])))
+const config = loadConfig(resolvedGatewayEnvironment(compose, { FAL_KEY: 'compose-test-key' }))
 
 t.test('the gateway service sets only settings the gateway knows, with values it accepts', async t => {
   t.same(Object.keys(environment).filter(name => !SETTING_NAMES.includes(name)), [], 'every variable is a known setting')
@@ -47,7 +21,7 @@ t.test('the gateway service sets only settings the gateway knows, with values it
 
 t.test('two replicas of the image built from this project, stopped after their drain', async t => {
   t.equal(gateway.deploy?.replicas, 2, 'two replicas')
-  t.ok(existsSync(join(DEPLOY, gateway.build as string, 'Dockerfile')), 'built from the project\'s Dockerfile')
+  t.ok(existsSync(join(DEPLOY_DIR, gateway.build as string, 'Dockerfile')), 'built from the project\'s Dockerfile')
   const stopGraceMs = Number(/^(\d+)s$/.exec(gateway.stop_grace_period ?? '')?.[1]) * 1000
   t.ok(stopGraceMs > config.shutdownGraceMs, `stop_grace_period (${stopGraceMs} ms) outlasts SHUTDOWN_GRACE_MS (${config.shutdownGraceMs} ms)`)
   t.equal(gateway.depends_on?.redis?.condition, 'service_healthy', 'started once Redis answers')
@@ -56,7 +30,7 @@ t.test('two replicas of the image built from this project, stopped after their d
 })
 
 t.test('the load balancer reaches every replica and is the only proxy the gateway trusts', async t => {
-  const balancer = compose.services['load-balancer'] as Service
+  const balancer = compose.services['load-balancer'] as ComposeService
   const address = (balancer.networks as Record<string, { ipv4_address?: string }>).gateway?.ipv4_address
   t.same(config.trustProxy, [address], 'TRUST_PROXY is the load balancer\'s fixed address')
   t.match(nginx, new RegExp(`server gateway:${config.port};`), 'nginx forwards to the gateway service on its port')
