@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Build stage: compile TypeScript to dist/ with the full dependency set.
 FROM docker.io/library/node:20-bookworm-slim AS build
 WORKDIR /app
@@ -10,6 +9,9 @@ RUN npm run build
 
 # Runtime stage: production dependencies and the compiled gateway only; no key is baked in.
 FROM docker.io/library/node:20-bookworm-slim
+LABEL org.opencontainers.image.title="fal-gateway" \
+      org.opencontainers.image.description="Calls fal.ai models for browser apps without handing them the fal key" \
+      org.opencontainers.image.licenses="MIT"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
