@@ -20,7 +20,8 @@ RUN npm ci --omit=dev --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp
 COPY --from=build /app/dist ./dist
 # The browser demo (off unless DEMO_ENABLED=true) is bundled from its sources at start-up.
 COPY src/demo/page ./src/demo/page
-USER node
+# The base image's `node` user, by number: Kubernetes' runAsNonRoot can only verify a numeric USER.
+USER 1000:1000
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -14,6 +14,7 @@ const run = promisify(execFile)
 export const PLANTED_PATHS = [
   '.env',
   '.env.production.local',
+  'src/demo/page/.env',
   'node_modules/planted-module/index.js',
   'dist/planted.js',
   '.git/planted-config',

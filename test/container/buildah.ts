@@ -1,7 +1,8 @@
-import { execFile, execFileSync, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { execFile, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { descendantsOf, killIfRunning } from './processes.js'
+import { trackContainer, type RunningContainer } from './running-container.js'
 
 const run = promisify(execFile)
 
@@ -44,71 +45,18 @@ export async function imageConfig (image: string): Promise<{ config: ImageConfig
   return { config: inspected.Docker.config, raw }
 }
 
-export interface RunningContainer {
-  /** Everything the process wrote to stdout and stderr so far. */
-  output: () => string
-  /** Resolves with the process's exit code (buildah run passes it through). */
-  exited: Promise<number | null>
-  /** Removes the working container; kills the process first if it still runs. */
-  remove: () => Promise<void>
-}
-
 /**
  * Runs `command` in a new working container of `image` on the host network, as the image's USER,
- * with `env` on top of the image's environment. buildah does not forward signals to the process:
- * signal it by its pid (see `pidListeningOn`).
+ * with `env` on top of the image's environment. buildah does not forward signals to the process.
  */
 export async function runContainer (image: string, command: string[], env: Record<string, string>): Promise<RunningContainer> {
   const container = await buildah('from', '--pull-never', image)
   const envFlags = Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`])
   const child = spawn('buildah', ['run', '--network', 'host', ...envFlags, container, '--', ...command], { env: BUILDAH_ENV, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', chunk => { output += String(chunk) })
-  child.stderr.on('data', chunk => { output += String(chunk) })
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
   // Killing buildah run alone would leave the containerized process running.
-  const killAll = (): void => {
-    for (const pid of descendantsOf(child.pid as number)) process.kill(pid, 'SIGKILL')
+  const kill = (): void => {
+    for (const pid of descendantsOf(child.pid as number)) killIfRunning(pid)
     child.kill('SIGKILL')
   }
-  process.once('exit', killAll)
-  return {
-    output: () => output,
-    exited,
-    remove: async () => {
-      process.off('exit', killAll)
-      if (child.exitCode === null && child.signalCode === null) {
-        killAll()
-        await exited
-      }
-      await buildah('rm', container)
-    }
-  }
-}
-
-/** Every process below `root` (buildah run's own children included), deepest first. */
-function descendantsOf (root: number): number[] {
-  const stdout = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
-  const children = new Map<number, number[]>()
-  for (const line of stdout.split('\n')) {
-    const [pid, ppid] = line.trim().split(/\s+/).map(Number)
-    if (pid === undefined || ppid === undefined || Number.isNaN(pid)) continue
-    children.set(ppid, [...(children.get(ppid) ?? []), pid])
-  }
-  const found: number[] = []
-  const visit = (pid: number): void => {
-    for (const child of children.get(pid) ?? []) {
-      visit(child)
-      found.push(child)
-    }
-  }
-  visit(root)
-  return found
-}
-
-/** The pid of the process listening on a loopback TCP port, as `ss` names it. */
-export async function pidListeningOn (port: number): Promise<number | undefined> {
-  const { stdout } = await run('ss', ['-ltnpH', `sport = :${port}`])
-  const pid = /pid=(\d+)/.exec(stdout)?.[1]
-  return pid === undefined ? undefined : Number(pid)
+  return trackContainer(child, kill, async () => { await buildah('rm', container) })
 }

@@ -8,20 +8,22 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { createFalClient } from '@fal-ai/client'
 import t from 'tap'
-import { SETTING_NAMES } from '../../src/config.js'
+import { loadConfig, SETTING_NAMES } from '../../src/config.js'
 import { createEmulator } from '../../src/emulator/emulator.js'
 import { ILLUSION, LAYER, illusionInput, layerInput } from '../helpers/fixtures.js'
 import { freePort } from '../helpers/free-port.js'
-import { buildah, imageConfig, pidListeningOn, runContainer, type ImageConfig, type RunningContainer } from './buildah.js'
+import { buildah, imageConfig, runContainer, type ImageConfig } from './buildah.js'
 import { buildContextWithPlantedSecrets, PLANTED_PATHS } from './build-context.js'
 import { bytesByGroup, exportImage, layerDigestsOf, layerEntries, needlesIn, type ExportedImage, type ExportedLayer, type LayerEntry } from './image-archive.js'
 import { readComposeFile, resolvedGatewayEnvironment } from '../deploy/compose-file.js'
 import { startRedisServer } from '../helpers/redis-server.js'
 import { readReadmeContainer } from './readme-container.js'
+import { pidListeningOn } from './processes.js'
 import { runAsInit } from './run-as-init.js'
+import type { RunningContainer } from './running-container.js'
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url))
-/** What the project may add on top of the base image (issue 7). */
+/** The budget for what the project adds on top of the base image. */
 const MAX_ADDED_BYTES = 80_000_000
 const MB = (bytes: number): string => `${(bytes / 1_000_000).toFixed(1)} MB`
 
@@ -37,6 +39,13 @@ const dockerfile = await readFile(join(PROJECT_ROOT, 'Dockerfile'), 'utf8')
 const baseImage = /^FROM\s+(\S+)/m.exec(dockerfile)?.[1] as string
 // buildah names a tag without a registry as a local image.
 const image = `localhost/${readme.build.tag}:latest`
+const pod = readme.pod.containers[0]
+if (pod === undefined) throw new Error('the README\'s pod spec has no container')
+// What npm installs for development only (the lockfile marks it), directly or not.
+const lockfile = JSON.parse(await readFile(join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }
+const devOnlyPackages = Object.entries(lockfile.packages).filter(([, entry]) => entry.dev === true).map(([path]) => path)
+/** The image runs with the default SHUTDOWN_GRACE_MS. */
+const GRACE_MS = loadConfig({ FAL_KEY }).shutdownGraceMs
 
 let scratch = ''
 let context = ''
@@ -51,7 +60,9 @@ t.before(async () => {
   t.comment(`buildah bud --pull=never -t ${readme.build.tag} (the README's "docker build -t ${readme.build.tag} ${readme.build.context}") on ${baseImage}`)
   scratch = await mkdtemp(join(tmpdir(), 'fal-gateway-image-'))
   context = await buildContextWithPlantedSecrets(PROJECT_ROOT, FAL_KEY)
-  await buildah('bud', '--pull=never', '--network', 'host', '--format', 'docker', '-t', readme.build.tag, '-f', join(context, 'Dockerfile'), context)
+  // --layers: one layer per instruction, as Docker makes them, so a file added by one step and
+  // deleted by a later one still shows in the scan.
+  await buildah('bud', '--pull=never', '--layers', '--network', 'host', '--format', 'docker', '-t', readme.build.tag, '-f', join(context, 'Dockerfile'), context)
   ;({ config, raw: inspected } = await imageConfig(image))
   exported = await exportImage(image, join(scratch, 'image'))
   baseDigests = new Set(await layerDigestsOf(baseImage))
@@ -68,7 +79,8 @@ t.teardown(async () => {
 
 t.test('the image is configured for production', async t => {
   t.equal(readme.build.context, '.', 'the README builds from the project root')
-  t.equal(config.User, 'node', 'USER is the non-root node user')
+  t.match(config.User, /^[1-9]\d*(:\d+)?$/, 'USER is a numeric non-root uid, as Kubernetes\' runAsNonRoot requires')
+  t.equal(pod.securityContext?.runAsNonRoot, true, 'the README\'s pod spec asks for runAsNonRoot')
   t.ok(config.Env?.includes('NODE_ENV=production'), 'NODE_ENV=production')
   t.same(Object.keys(config.ExposedPorts ?? {}), [`${readme.run.containerPort}/tcp`], 'exposes the port the README publishes')
   t.same(config.Cmd, ['node', 'dist/server.js'], 'exec-form CMD: node itself gets the signals, no shell in between')
@@ -91,7 +103,8 @@ t.test('no key and no host artifact is in any layer or in the image config', asy
   t.same(paths.filter(path => /^app\/(test|\.git|bench|scripts)(\/|$)/.test(path)), [], 'no tests, git data, benchmark or scripts')
   t.ok(paths.includes('app/dist/server.js'), 'the compiled gateway is there')
   t.same(paths.filter(path => /^app\/src\/.+\.ts$/.test(path) && !path.startsWith('app/src/demo/page/')), [], 'no TypeScript sources but the demo page\'s (bundled at start-up)')
-  t.same(paths.filter(path => /^app\/node_modules\/(typescript|tap|tsx|eslint|autocannon|@fal-ai\/server-proxy)\//.test(path)), [], 'production dependencies only')
+  const folders = new Set(paths.flatMap(path => path.split('/').map((_, index, parts) => parts.slice(0, index).join('/'))))
+  t.same(devOnlyPackages.filter(path => folders.has(`app/${path}`)), [], `none of the ${devOnlyPackages.length} development-only packages: production dependencies only`)
 })
 
 t.test(`what the project adds to the base image stays under ${MB(MAX_ADDED_BYTES)}`, async t => {
@@ -132,10 +145,12 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
   }
 
   await untilAnswering(`${url}/healthz`, gateway)
-  for (const [name, probe] of Object.entries(readme.probes).filter(([name]) => name !== 'terminationGracePeriodSeconds') as Array<[string, { path: string, port: number }]>) {
-    t.equal(probe.port, readme.run.containerPort, `the ${name} probe targets the published port`)
-    t.match(await get(probe.path), { status: 200 }, `${name} probe ${probe.path} answers 200`)
+  t.same(pod.ports.map(port => port.containerPort), [readme.run.containerPort], 'the pod exposes the published port')
+  for (const [name, probe] of [['liveness', pod.livenessProbe], ['readiness', pod.readinessProbe]] as const) {
+    t.equal(probe.httpGet.port, readme.run.containerPort, `the ${name} probe targets the published port`)
+    t.match(await get(probe.httpGet.path), { status: 200 }, `${name} probe ${probe.httpGet.path} answers 200`)
   }
+  t.same(pod.env.map(entry => entry.name).filter(name => !SETTING_NAMES.includes(name)), [], 'the pod sets only settings the gateway knows')
 
   const pid = await pidListeningOn(port)
   t.ok(pid, 'the serving process is found by its port')
@@ -145,8 +160,15 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
   t.match(/^NSpid:\s+(.*)$/m.exec(status)?.[1], /\s1$/, 'node is PID 1 in the container\'s PID namespace, as docker run makes it')
 
   t.test('the HEALTHCHECK command passes against it, and fails where nothing listens', async t => {
-    t.equal(await healthcheck(config, port), 0, 'exit code 0')
-    t.equal(await healthcheck(config, await freePort()), 1, 'exit code 1 without a gateway')
+    const probe = (config.Healthcheck?.Test ?? []).slice(1)
+    t.equal(await runToExit(probe, { PORT: String(port) }), 0, 'exit code 0')
+    t.equal(await runToExit(probe, { PORT: String(await freePort()) }), 1, 'exit code 1 without a gateway')
+  })
+
+  t.test('the README\'s preStop command runs in the image', async t => {
+    const [program, seconds] = pod.lifecycle?.preStop?.exec?.command ?? []
+    t.equal(program, 'sleep', 'preStop pauses')
+    t.equal(await runToExit(['sleep', '0'], {}), 0, `the image has sleep (the README pauses ${seconds ?? '?'} s)`)
   })
 
   for (const [model, input] of [[ILLUSION, illusionInput], [LAYER, layerInput]] as const) {
@@ -175,15 +197,16 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
   })
 
   t.test('SIGTERM: in-flight requests finish, then exit code 0 within the grace period', async t => {
-    const graceMs = 10_000
-    t.ok(readme.probes.terminationGracePeriodSeconds * 1000 > graceMs, 'the README\'s terminationGracePeriodSeconds outlasts SHUTDOWN_GRACE_MS')
+    const preStopMs = Number(pod.lifecycle?.preStop?.exec?.command.at(-1) ?? 0) * 1000
+    t.ok(readme.pod.terminationGracePeriodSeconds * 1000 >= preStopMs + GRACE_MS, 'the README\'s terminationGracePeriodSeconds covers the preStop pause and SHUTDOWN_GRACE_MS')
     const submitted = await get(`/queue/${LAYER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(layerInput) })
     const stream = await fetch(new URL(`${submitted.body.status_url as string}/stream`))
     const streamText = stream.text()
     const statusCallsBefore = emulator.callsOf('status').length
     emulator.faults.set({ mode: 'delay', delayMs: 1000, operations: ['status'] })
     const inFlight = get(submitted.body.status_url as string)
-    while (emulator.callsOf('status').length === statusCallsBefore) await sleep(10)
+    for (const deadline = Date.now() + 10_000; emulator.callsOf('status').length === statusCallsBefore && Date.now() < deadline;) await sleep(10)
+    t.equal(emulator.callsOf('status').length, statusCallsBefore + 1, 'a poll is waiting on fal when the signal comes')
 
     const signalledAt = Date.now()
     process.kill(pid as number, 'SIGTERM')
@@ -191,14 +214,14 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
     // The job ends within the grace period, so its stream ends on its own, with the job's last event.
     t.match(await streamText, /"status":"COMPLETED"/, 'the open status stream runs to the job\'s end')
     // As PID 1, a node without its own SIGTERM handler would not even notice the signal.
-    const code = await Promise.race([gateway.exited, sleep(graceMs + 5000, 'still running')])
+    const code = await Promise.race([gateway.exited, sleep(GRACE_MS + 5000, 'still running', { ref: false })])
     t.equal(code, 0, 'exit code 0', { output: code === 0 ? undefined : gateway.output().slice(-4000) })
-    t.ok(Date.now() - signalledAt < graceMs, `gone within SHUTDOWN_GRACE_MS (${Date.now() - signalledAt} ms)`)
+    t.ok(Date.now() - signalledAt < GRACE_MS, `gone within SHUTDOWN_GRACE_MS (${Date.now() - signalledAt} ms)`)
+    if (code === 'still running') await gateway.remove()
     emulator.faults.clear()
   })
 
   t.test('the key appears in no log line and no response', async t => {
-    await gateway.exited
     const output = gateway.output()
     t.match(output, /Server listening/, 'the gateway logged')
     t.notOk(output.includes(KEY_SECRET), 'no log line holds the key')
@@ -258,13 +281,12 @@ async function untilAnswering (url: string, container: RunningContainer): Promis
   throw new Error(`the gateway never answered ${url}:\n${container.output()}`)
 }
 
-/** Runs the image's HEALTHCHECK command in a second container of the image, as the engine would. */
-async function healthcheck (config: ImageConfig, port: number): Promise<number | null> {
-  const test = config.Healthcheck?.Test ?? []
-  const probe = await runContainer(image, test.slice(1), { PORT: String(port) })
+/** Runs `command` in a second container of the image, as an engine runs a HEALTHCHECK or a preStop hook. */
+async function runToExit (command: string[], env: Record<string, string>): Promise<number | null> {
+  const container = await runContainer(image, command, env)
   try {
-    return await probe.exited
+    return await container.exited
   } finally {
-    await probe.remove()
+    await container.remove()
   }
 }

@@ -7,10 +7,21 @@ export interface ReadmeContainer {
   build: { tag: string, context: string }
   /** `docker run … -e NAME[=value] … -p host:container … <image>`; a bare `-e NAME` takes NAME from the caller's environment. */
   run: { env: Array<{ name: string, value?: string }>, containerPort: number, image: string }
-  probes: { liveness: { path: string, port: number }, readiness: { path: string, port: number }, terminationGracePeriodSeconds: number }
+  /** The Kubernetes pod spec fragment. */
+  pod: PodSpec
 }
 
-interface ProbeYaml { httpGet: { path: string, port: number } }
+export interface PodSpec {
+  terminationGracePeriodSeconds: number
+  containers: Array<{
+    ports: Array<{ containerPort: number }>
+    env: Array<{ name: string }>
+    securityContext?: { runAsNonRoot?: boolean }
+    livenessProbe: { httpGet: { path: string, port: number } }
+    readinessProbe: { httpGet: { path: string, port: number } }
+    lifecycle?: { preStop?: { exec?: { command: string[] } } }
+  }>
+}
 
 export async function readReadmeContainer (readmePath: string): Promise<ReadmeContainer> {
   const readme = await readFile(readmePath, 'utf8')
@@ -21,9 +32,8 @@ export async function readReadmeContainer (readmePath: string): Promise<ReadmeCo
 
   const buildWords = words(commands.find(line => line.startsWith('docker build ')))
   const runWords = words(commands.find(line => line.startsWith('docker run ')))
-  const probeYaml = blocks.find(block => block.language === 'yaml')
-  if (probeYaml === undefined) throw new Error('README\'s Container section has no probe example')
-  const probes = parse(probeYaml.body) as { livenessProbe: ProbeYaml, readinessProbe: ProbeYaml, terminationGracePeriodSeconds: number }
+  const podYaml = blocks.find(block => block.language === 'yaml')
+  if (podYaml === undefined) throw new Error('README\'s Container section has no pod spec example')
 
   const env: ReadmeContainer['run']['env'] = []
   let containerPort: number | undefined
@@ -44,11 +54,7 @@ export async function readReadmeContainer (readmePath: string): Promise<ReadmeCo
   return {
     build: { tag: valueAfter(buildWords, '-t'), context: buildWords.at(-1) as string },
     run: { env, containerPort, image: runWords.at(-1) as string },
-    probes: {
-      liveness: probes.livenessProbe.httpGet,
-      readiness: probes.readinessProbe.httpGet,
-      terminationGracePeriodSeconds: probes.terminationGracePeriodSeconds
-    }
+    pod: parse(podYaml.body) as PodSpec
   }
 }
 

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildah, type ImageConfig, type RunningContainer } from './buildah.js'
+import { buildah, type ImageConfig } from './buildah.js'
+import { trackContainer, type RunningContainer } from './running-container.js'
 
 /**
  * Runs an image as a container engine would, minus the engine: the image's root filesystem, USER,
@@ -14,8 +14,17 @@ import { buildah, type ImageConfig, type RunningContainer } from './buildah.js'
 export async function runAsInit (image: string, config: ImageConfig, env: Record<string, string>): Promise<RunningContainer> {
   const container = await buildah('from', '--pull-never', image)
   const root = await buildah('mount', container)
-  const user = await passwdEntry(root, config.User ?? 'root')
-  const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])]
+  const release = async (): Promise<void> => {
+    await buildah('umount', container)
+    await buildah('rm', container)
+  }
+  let user: ImageUser
+  try {
+    user = await imageUser(root, config.User ?? 'root')
+  } catch (error) {
+    await release()
+    throw error
+  }
   const environment = {
     ...Object.fromEntries((config.Env ?? []).map(entry => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)])),
     HOME: user.home,
@@ -28,34 +37,20 @@ export async function runAsInit (image: string, config: ImageConfig, env: Record
     '--pid', '--fork', '--kill-child', '--mount', `--mount-proc=${join(root, 'proc')}`,
     'chroot', `--userspec=${user.uid}:${user.gid}`, root,
     '/usr/bin/env', '-i', ...Object.entries(environment).map(([name, value]) => `${name}=${value}`),
-    '/bin/sh', '-c', 'cd "$0" && exec "$@"', config.WorkingDir ?? '/', ...command
+    '/bin/sh', '-c', 'cd "$0" && exec "$@"', config.WorkingDir ?? '/', ...(config.Entrypoint ?? []), ...(config.Cmd ?? [])
   ], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', chunk => { output += String(chunk) })
-  child.stderr.on('data', chunk => { output += String(chunk) })
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
   // unshare --kill-child takes the whole PID namespace down with it.
-  const kill = (): void => { child.kill('SIGKILL') }
-  process.once('exit', kill)
-  return {
-    output: () => output,
-    exited,
-    remove: async () => {
-      process.off('exit', kill)
-      if (child.exitCode === null && child.signalCode === null) {
-        kill()
-        await exited
-      }
-      await buildah('umount', container)
-      await buildah('rm', container)
-    }
-  }
+  return trackContainer(child, () => { child.kill('SIGKILL') }, release)
 }
 
-/** A user's ids and home as the image's own /etc/passwd has them. */
-async function passwdEntry (root: string, name: string): Promise<{ uid: number, gid: number, home: string }> {
+interface ImageUser { uid: number, gid: number, home: string }
+
+/** USER (`name`, `uid`, `name:group` or `uid:gid`) resolved as the image's own /etc/passwd has it. */
+async function imageUser (root: string, user: string): Promise<ImageUser> {
+  const [name, group] = user.split(':') as [string, string | undefined]
   const passwd = await readFile(join(root, 'etc/passwd'), 'utf8')
   const fields = passwd.split('\n').map(line => line.split(':')).find(entry => entry[0] === name || entry[2] === name)
   if (fields === undefined) throw new Error(`no user ${name} in the image`)
-  return { uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] ?? '/' }
+  const gid = group !== undefined && /^\d+$/.test(group) ? Number(group) : Number(fields[3])
+  return { uid: Number(fields[2]), gid, home: fields[5] ?? '/' }
 }

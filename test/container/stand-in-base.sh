@@ -10,8 +10,8 @@ set -euo pipefail
 base=${1:?usage: stand-in-base.sh <image name>}
 export BUILDAH_ISOLATION=${BUILDAH_ISOLATION:-chroot}
 
-# Rebuilt when this recipe or the machine's node changes, reused otherwise.
-recipe="$(sha256sum "$0" | cut -c1-16)-$(node --version)"
+# Rebuilt when this recipe, the machine's node or npm, or its CA bundle changes; reused otherwise.
+recipe="$( (cat "$0" /etc/ssl/certs/ca-certificates.crt; node --version; npm --version) | sha256sum | cut -c1-16)"
 label=fal-gateway.stand-in-recipe
 if [ "$(buildah inspect --type image --format "{{index .OCIv1.Config.Labels \"$label\"}}" "$base" 2>/dev/null)" = "$recipe" ]; then
   echo "stand-in base $base is up to date ($recipe)"

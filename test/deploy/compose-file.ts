@@ -15,7 +15,10 @@ export interface ComposeService {
   command?: string[]
 }
 
-export interface ComposeFile { services: Record<string, ComposeService> }
+export interface ComposeFile {
+  services: Record<string, ComposeService>
+  networks?: Record<string, { ipam?: { config?: Array<{ subnet?: string, ip_range?: string }> } }>
+}
 
 export async function readComposeFile (): Promise<ComposeFile> {
   return parse(await readFile(`${DEPLOY_DIR}compose.yaml`, 'utf8')) as ComposeFile

@@ -33,10 +33,23 @@ t.test('the load balancer reaches every replica and is the only proxy the gatewa
   const balancer = compose.services['load-balancer'] as ComposeService
   const address = (balancer.networks as Record<string, { ipv4_address?: string }>).gateway?.ipv4_address
   t.same(config.trustProxy, [address], 'TRUST_PROXY is the load balancer\'s fixed address')
-  t.match(nginx, new RegExp(`server gateway:${config.port};`), 'nginx forwards to the gateway service on its port')
+  t.match(nginx, new RegExp(`server gateway:${config.port} resolve;`), 'nginx forwards to the gateway service on its port')
+  t.match(nginx, /resolver 127\.0\.0\.11 valid=\d+s/, 'and asks Docker\'s DNS again, so recreated replicas are found')
+  t.match(nginx, /proxy_next_upstream error timeout http_503;/, 'a poll answered 503 by a draining replica tries the other')
+  t.notMatch(nginx, /non_idempotent/, 'a submit is never sent twice')
+  const ipam = compose.networks?.gateway?.ipam?.config?.[0]
+  t.notOk(inRange(address as string, ipam?.ip_range as string), 'automatic addresses cannot take the load balancer\'s')
   t.match(nginx, /proxy_buffering off;/, 'status streams are not buffered')
   t.match(nginx, /proxy_set_header X-Forwarded-For \$remote_addr;/, 'nginx replaces a client\'s own X-Forwarded-For')
   const maxBodyMiB = Number(/client_max_body_size (\d+)m;/.exec(nginx)?.[1])
   t.ok(maxBodyMiB * 1024 * 1024 > config.bodyLimit, 'nginx lets through every body the gateway accepts, so the gateway gives the typed error')
   t.equal(balancer.depends_on?.gateway?.condition, 'service_healthy', 'traffic starts once the replicas pass their HEALTHCHECK')
 })
+
+/** Whether an IPv4 address lies in a CIDR range. */
+function inRange (address: string, cidr: string): boolean {
+  const [base = '', bits = '32'] = cidr.split('/')
+  const value = (ip: string): number => ip.split('.').reduce((sum, part) => sum * 256 + Number(part), 0)
+  const size = 2 ** (32 - Number(bits))
+  return Math.floor(value(address) / size) === Math.floor(value(base) / size)
+}
