@@ -144,7 +144,7 @@ t.test('a second SIGTERM exits at once', async t => {
   await streamEnd
 })
 
-t.test('a status stream that ends on its own during the drain lets the process exit 0 at once', async t => {
+t.test('a status stream that ends on its own during the drain lets the process exit 0 before the grace period ends', async t => {
   // The job completes about a second into the 30 s grace period.
   const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs: 1000 })
   const emulatorUrl = await emulator.listen()
