@@ -125,15 +125,23 @@ t.test('SIGTERM with 50 polls and 5 status streams in flight: all finish, later 
   t.same(logs.filter(line => line.includes('"level":50')), [], 'no error was logged')
 })
 
-t.test('a second SIGTERM exits at once', async t => {
-  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs: 120_000 })
+/**
+ * A gateway process with a 30 s grace period and one status stream open on a job that fal
+ * finishes after `processingMs`.
+ */
+async function gatewayWithOpenStream (t: Test, processingMs: number): Promise<GatewayProcess & { streamEnd: Promise<StreamEnd> }> {
+  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs })
   const emulatorUrl = await emulator.listen()
   t.teardown(() => emulator.close())
-  const { url, exited, kill } = await spawnGateway(t, emulatorUrl, { SHUTDOWN_GRACE_MS: '30000' })
-  const id = await submitIllusion(url)
-  // An open stream holds the first shutdown for most of its 30 s grace.
-  const stream = await fetch(`${url}/queue/${ILLUSION}/requests/${id}/status/stream`)
-  const streamEnd = readToEnd(stream)
+  const gateway = await spawnGateway(t, emulatorUrl, { SHUTDOWN_GRACE_MS: '30000' })
+  const id = await submitIllusion(gateway.url)
+  const stream = await fetch(`${gateway.url}/queue/${ILLUSION}/requests/${id}/status/stream`)
+  return { ...gateway, streamEnd: readToEnd(stream) }
+}
+
+t.test('a second SIGTERM exits at once', async t => {
+  // The job outlasts the test, so the open stream holds the first shutdown for most of its grace.
+  const { exited, kill, streamEnd } = await gatewayWithOpenStream(t, 120_000)
   kill('SIGTERM')
   await sleep(300)
   const secondAt = Date.now()
@@ -145,15 +153,9 @@ t.test('a second SIGTERM exits at once', async t => {
 })
 
 t.test('a status stream that ends on its own during the drain lets the process exit 0 before the grace period ends', async t => {
-  // The job completes about a second into the 30 s grace period.
-  const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 50, processingMs: 1000 })
-  const emulatorUrl = await emulator.listen()
-  t.teardown(() => emulator.close())
-  const { url, exited, kill } = await spawnGateway(t, emulatorUrl, { SHUTDOWN_GRACE_MS: '30000' })
-  const id = await submitIllusion(url)
-  // Its headers go out before the drain, on a keep-alive connection the client keeps open after.
-  const stream = await fetch(`${url}/queue/${ILLUSION}/requests/${id}/status/stream`)
-  const streamEnd = readToEnd(stream)
+  // The job completes about a second into the grace period. The stream's headers went out before
+  // the drain, on a keep-alive connection the client keeps open after.
+  const { exited, kill, streamEnd } = await gatewayWithOpenStream(t, 1000)
   kill('SIGTERM')
   const end = await streamEnd
   t.ok(end.ok && end.text.includes('"status":"COMPLETED"'), 'the stream ran to the job\'s end')
