@@ -155,7 +155,8 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
   const pid = await pidListeningOn(port)
   t.ok(pid, 'the serving process is found by its port')
   const status = await readFile(`/proc/${pid as number}/status`, 'utf8')
-  t.match(/^Uid:\s+(.*)$/m.exec(status)?.[1], /^1000\s+1000\s+1000\s+1000$/, 'it runs as uid 1000 (real, effective, saved, filesystem), not root')
+  const uid = (config.User ?? '').split(':')[0] as string
+  t.equal(/^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/).join(' '), [uid, uid, uid, uid].join(' '), `it runs as the image's uid ${uid} (real, effective, saved, filesystem), not root`)
   t.equal((await readFile(`/proc/${pid as number}/cmdline`, 'utf8')).split('\0').join(' ').trim(), 'node dist/server.js', 'the entrypoint exec\'d node: no shell stays in between to swallow SIGTERM')
   t.match(/^NSpid:\s+(.*)$/m.exec(status)?.[1], /\s1$/, 'node is PID 1 in the container\'s PID namespace, as docker run makes it')
 
