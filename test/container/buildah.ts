@@ -10,7 +10,7 @@ const run = promisify(execFile)
  * buildah as the image test uses it: its own storage (vfs, outside the clone, see storage.conf) and
  * chroot isolation, the two that work in this sandbox without a container engine.
  */
-export const BUILDAH_ENV = {
+const BUILDAH_ENV = {
   ...process.env,
   CONTAINERS_STORAGE_CONF: fileURLToPath(new URL('storage.conf', import.meta.url)),
   BUILDAH_ISOLATION: 'chroot'

@@ -79,6 +79,7 @@ t.teardown(async () => {
 
 t.test('the image is configured for production', async t => {
   t.equal(readme.build.context, '.', 'the README builds from the project root')
+  t.equal(readme.run.image, readme.build.tag, 'the README runs the image it builds')
   t.match(config.User, /^[1-9]\d*(:\d+)?$/, 'USER is a numeric non-root uid, as Kubernetes\' runAsNonRoot requires')
   t.equal(pod.securityContext?.runAsNonRoot, true, 'the README\'s pod spec asks for runAsNonRoot')
   t.ok(config.Env?.includes('NODE_ENV=production'), 'NODE_ENV=production')
