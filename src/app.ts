@@ -19,6 +19,7 @@ import apiSecurityHeaders from './plugins/app/api-security-headers.js'
 import loadShedding from './plugins/external/under-pressure.js'
 import draining from './plugins/app/draining.js'
 import metrics from './plugins/app/metrics.js'
+import adminAuth from './plugins/app/admin-auth.js'
 import healthRoutes from './routes/health.js'
 import queueRoutes from './routes/queue/index.js'
 import proxyRoutes from './routes/proxy.js'
@@ -80,6 +81,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(admission, { config })
   await app.register(jobs, { config })
   await app.register(metrics, { config })
+  await app.register(adminAuth, { config })
   await app.register(healthRoutes)
   await app.register(queueRoutes, { config })
   await app.register(proxyRoutes, { config })

@@ -61,6 +61,7 @@ const EnvSchema = Type.Object({
   MAX_HEAP_USED_BYTES: Type.Optional(Type.Integer({ minimum: 0 })),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   DEMO_ENABLED: Type.Optional(Type.Boolean())
 })
 type Env = Static<typeof EnvSchema>
@@ -130,6 +131,8 @@ export interface Config {
   pressure: { maxEventLoopDelayMs: number, maxHeapUsedBytes?: number }
   /** `/metrics` on the main port behind this bearer token, and/or on its own port. */
   metrics: { token?: string, port?: number }
+  /** Bearer token of the operator's `/admin/*` routes; without it they answer 401 to everyone. */
+  adminToken?: string
   demoEnabled: boolean
 }
 
@@ -231,6 +234,7 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     },
     pressure: { maxEventLoopDelayMs: valid.MAX_EVENT_LOOP_DELAY_MS, maxHeapUsedBytes: valid.MAX_HEAP_USED_BYTES },
     metrics: { token: valid.METRICS_TOKEN, port: valid.METRICS_PORT },
+    adminToken: valid.ADMIN_TOKEN,
     demoEnabled: valid.DEMO_ENABLED ?? valid.NODE_ENV === 'development'
   }
 }

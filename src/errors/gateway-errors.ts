@@ -43,6 +43,7 @@ export const BadRequest = createError('BAD_REQUEST', '%s', 400)
 export const UnsupportedMediaType = createError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json', 415)
 export const BodyTooLarge = createError('BODY_TOO_LARGE', 'The request body is larger than the %s bytes this gateway accepts', 413)
 export const ModelNotAllowed = createError('MODEL_NOT_ALLOWED', "Your tier may not use model '%s'", 403)
+export const AdminUnauthorized = createError('ADMIN_UNAUTHORIZED', 'Send Authorization: Bearer <ADMIN_TOKEN>', 401)
 export const TargetNotAllowed = createError('TARGET_NOT_ALLOWED', '%s', 403)
 export const UpstreamRejected = createError('UPSTREAM_REJECTED', 'fal refused the request: %s', 400)
 
