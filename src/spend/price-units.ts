@@ -51,11 +51,11 @@ export function normaliseUnit (unit: string): PriceUnit {
 /** Units assumed when the input cannot say (per unit; `unknown` covers units not listed). */
 export type FallbackUnits = Partial<Record<PriceUnit, number>>
 
-export const DEFAULT_FALLBACK_UNITS = 'compute seconds=30,1000 characters=1,minutes=1,megapixels=1,seconds=10,unknown=1'
+export const DEFAULT_FALLBACK_UNITS = 'compute_seconds=30,1000_characters=1,minutes=1,megapixels=1,seconds=10,unknown=1'
 
 /**
  * Parses PRICE_FALLBACK_UNITS: `unit=quantity` pairs separated by commas, each unit spelled as fal
- * spells it (`compute seconds=30,minutes=2`). Throws a one-line message on a malformed pair.
+ * spells it, spaces or underscores (`compute_seconds=30,minutes=2`). Throws a one-line message on a malformed pair.
  */
 export function parseFallbackUnits (text: string): FallbackUnits {
   const units: FallbackUnits = {}
