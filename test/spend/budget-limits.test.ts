@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parsePolicy } from '../../src/identity/policy-file.js'
+import { loadPolicyFile, parsePolicy } from '../../src/identity/policy-file.js'
 import { createBudgetsFor } from '../../src/spend/budget-limits.js'
 import { budgetExceeded, budgetHeaders } from '../../src/spend/budget-headers.js'
 import { periodEnd } from '../../src/spend/utc-periods.js'
@@ -57,4 +57,10 @@ t.test('X-Budget-Remaining and X-Budget-Reset follow the tightest budget', async
   const refusal = budgetExceeded(standing(clientDay, 5_000), 25_000, now)
   t.match(refusal, { statusCode: 429, code: 'BUDGET_EXCEEDED', retryAfterSeconds: 3600 })
   t.equal(refusal.message, 'Budget client:day would be exceeded: $0.005 of $20 remains and this job costs $0.025; it resets in 3600 seconds')
+})
+
+t.test('the documented policy example carries budgets at every level', async t => {
+  const example = loadPolicyFile(new URL('../../policy.example.json', import.meta.url).pathname)
+  t.same(createBudgetsFor(example)({ id: 'key:acme-web', kind: 'key', tier: 'pro' }).map(b => `${b.name}=${b.limitMicros}`),
+    ['client:day=20000000', 'tier:month=500000000', 'global:day=50000000', 'global:month=1000000000'])
 })
