@@ -20,9 +20,12 @@ import loadShedding from './plugins/external/under-pressure.js'
 import draining from './plugins/app/draining.js'
 import metrics from './plugins/app/metrics.js'
 import adminAuth from './plugins/app/admin-auth.js'
+import spend from './plugins/app/spend.js'
 import healthRoutes from './routes/health.js'
 import queueRoutes from './routes/queue/index.js'
 import proxyRoutes from './routes/proxy.js'
+import usageRoutes from './routes/usage.js'
+import adminUsageRoutes from './routes/admin-usage.js'
 import pages from './plugins/external/pages.js'
 
 export interface BuildOptions {
@@ -82,9 +85,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(jobs, { config })
   await app.register(metrics, { config })
   await app.register(adminAuth, { config })
+  await app.register(spend, { config })
   await app.register(healthRoutes)
   await app.register(queueRoutes, { config })
   await app.register(proxyRoutes, { config })
+  await app.register(usageRoutes)
+  await app.register(adminUsageRoutes)
   await app.register(pages, { demoEnabled: config.demoEnabled })
 
   return app

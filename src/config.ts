@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { DEFAULT_FALLBACK_UNITS, parseFallbackUnits, type FallbackUnits } from './spend/price-units.js'
 
 /**
  * Every setting the gateway reads, in one schema. `loadConfig` is the only place that turns the
@@ -62,9 +63,20 @@ const EnvSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
-  DEMO_ENABLED: Type.Optional(Type.Boolean())
+  DEMO_ENABLED: Type.Optional(Type.Boolean()),
+  GLOBAL_BUDGET_DAY_MICRO_USD: Type.Optional(Type.Integer({ minimum: 0 })),
+  GLOBAL_BUDGET_MONTH_MICRO_USD: Type.Optional(Type.Integer({ minimum: 0 })),
+  CLIENT_BUDGET_DAY_MICRO_USD: Type.Optional(Type.Integer({ minimum: 0 })),
+  CLIENT_BUDGET_MONTH_MICRO_USD: Type.Optional(Type.Integer({ minimum: 0 })),
+  PRICE_FALLBACK_UNITS: Type.String({ default: DEFAULT_FALLBACK_UNITS }),
+  RESERVATION_EXPIRY_MS: Type.Integer({ minimum: 60_000, default: 3600_000 }),
+  RESERVATION_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  IDEMPOTENCY_TTL_MS: Type.Integer({ minimum: 60_000, default: 24 * 3600_000 }),
+  USAGE_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 90 })
 })
 type Env = Static<typeof EnvSchema>
+
+const BUDGET_SETTINGS = ['GLOBAL_BUDGET_DAY_MICRO_USD', 'GLOBAL_BUDGET_MONTH_MICRO_USD', 'CLIENT_BUDGET_DAY_MICRO_USD', 'CLIENT_BUDGET_MONTH_MICRO_USD'] as const
 
 /** The names of every setting, for documentation checks. */
 export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.properties)
@@ -134,6 +146,24 @@ export interface Config {
   /** Bearer token of the operator's `/admin/*` routes; without it they answer 401 to everyone. */
   adminToken?: string
   demoEnabled: boolean
+  spend: SpendSettings
+}
+
+/** Money: budgets from the environment, pricing fallbacks, reservations, idempotency, the ledger. */
+export interface SpendSettings {
+  /** The whole fal account per UTC day/month (micro-USD); a policy file's `globalBudget` replaces it. */
+  globalBudget: { dayMicroUsd?: number, monthMicroUsd?: number }
+  /** Each anonymous client's budget when there is no policy file. */
+  clientBudget: { dayMicroUsd?: number, monthMicroUsd?: number }
+  /** Units reserved where the input cannot say (compute seconds, characters…), per unit. */
+  fallbackUnits: FallbackUnits
+  /** A reservation neither settled nor released after this is charged. */
+  reservationExpiryMs: number
+  /** How often each replica charges expired reservations and writes journaled confirmations. */
+  sweepIntervalMs: number
+  idempotencyTtlMs: number
+  /** How long the usage ledger and the per-period totals are kept. */
+  retentionMs: number
 }
 
 export interface RateLimit { max: number, windowMs: number }
@@ -149,6 +179,10 @@ function list (value: string): string[] {
   return value.split(',').map(item => item.trim()).filter(item => item.length > 0)
 }
 
+function budget (dayMicroUsd: number | undefined, monthMicroUsd: number | undefined): SpendSettings['globalBudget'] {
+  return { ...(dayMicroUsd === undefined ? {} : { dayMicroUsd }), ...(monthMicroUsd === undefined ? {} : { monthMicroUsd }) }
+}
+
 function withoutTrailingSlash (url: string): string {
   return url.replace(/\/+$/, '')
 }
@@ -159,6 +193,11 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       .filter(name => environment[name] !== undefined && environment[name] !== '')
       .map(name => [name, environment[name]])
   )
+  // Convert would read "0.10" as 0: a budget someone wrote in dollars must not silently become $0.
+  for (const name of BUDGET_SETTINGS) {
+    const raw = known[name]
+    if (raw !== undefined && !/^\d+$/.test(raw.trim())) throw new ConfigError(`Invalid ${name}: whole micro-USD expected (1 USD = 1000000)`)
+  }
   const env = Value.Default(EnvSchema, Value.Convert(EnvSchema, known))
   const firstError = Value.Errors(EnvSchema, env).First()
   if (firstError !== undefined) {
@@ -175,6 +214,12 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
   }
   if (falKey === undefined) {
     throw new ConfigError('Missing FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET): the gateway cannot call fal without it')
+  }
+  let fallbackUnits: FallbackUnits
+  try {
+    fallbackUnits = parseFallbackUnits(valid.PRICE_FALLBACK_UNITS)
+  } catch (error) {
+    throw new ConfigError(`Invalid PRICE_FALLBACK_UNITS: ${(error as Error).message}`)
   }
 
   return {
@@ -235,6 +280,15 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     pressure: { maxEventLoopDelayMs: valid.MAX_EVENT_LOOP_DELAY_MS, maxHeapUsedBytes: valid.MAX_HEAP_USED_BYTES },
     metrics: { token: valid.METRICS_TOKEN, port: valid.METRICS_PORT },
     adminToken: valid.ADMIN_TOKEN,
-    demoEnabled: valid.DEMO_ENABLED ?? valid.NODE_ENV === 'development'
+    demoEnabled: valid.DEMO_ENABLED ?? valid.NODE_ENV === 'development',
+    spend: {
+      globalBudget: budget(valid.GLOBAL_BUDGET_DAY_MICRO_USD, valid.GLOBAL_BUDGET_MONTH_MICRO_USD),
+      clientBudget: budget(valid.CLIENT_BUDGET_DAY_MICRO_USD, valid.CLIENT_BUDGET_MONTH_MICRO_USD),
+      fallbackUnits,
+      reservationExpiryMs: valid.RESERVATION_EXPIRY_MS,
+      sweepIntervalMs: valid.RESERVATION_SWEEP_INTERVAL_MS,
+      idempotencyTtlMs: valid.IDEMPOTENCY_TTL_MS,
+      retentionMs: valid.USAGE_RETENTION_DAYS * 86_400_000
+    }
   }
 }

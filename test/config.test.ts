@@ -125,3 +125,15 @@ t.test('.env.example documents every setting', async t => {
   const undocumented = SETTING_NAMES.filter(name => !new RegExp(`^#? ?${name}=`, 'm').test(example))
   t.same(undocumented, [])
 })
+
+t.test('spend settings: budgets in micro-USD, fallback units per fal unit, named when wrong', async t => {
+  const spend = loadConfig({ FAL_KEY: KEY, GLOBAL_BUDGET_DAY_MICRO_USD: '50000000', CLIENT_BUDGET_MONTH_MICRO_USD: '1000000', PRICE_FALLBACK_UNITS: 'compute seconds=12', USAGE_RETENTION_DAYS: '30' }).spend
+  t.same(spend.globalBudget, { dayMicroUsd: 50_000_000 })
+  t.same(spend.clientBudget, { monthMicroUsd: 1_000_000 })
+  t.same(spend.fallbackUnits, { compute_second: 12 })
+  t.equal(spend.retentionMs, 30 * 86_400_000)
+  t.same(loadConfig({ FAL_KEY: KEY }).spend.fallbackUnits, { compute_second: 30, thousand_characters: 1, minute: 1, megapixel: 1, second: 10, unknown: 1 })
+  for (const [name, value] of [['PRICE_FALLBACK_UNITS', 'parsecs=3'], ['PRICE_FALLBACK_UNITS', 'compute seconds'], ['GLOBAL_BUDGET_DAY_MICRO_USD', '0.10'], ['RESERVATION_EXPIRY_MS', '10']]) {
+    t.match(refusal({ FAL_KEY: KEY, [name as string]: value as string })?.message, new RegExp(`^Invalid ${name}`), `${name}=${value}`)
+  }
+})

@@ -11,12 +11,22 @@ export const RateSchema = Type.Object({
 }, { additionalProperties: false })
 export type Rate = Static<typeof RateSchema>
 
+// Money limits per UTC day and per UTC month, in micro-USD (1 USD = 1,000,000); omitted: no limit.
+export const BudgetSchema = Type.Object({
+  dayMicroUsd: Type.Optional(Type.Integer({ minimum: 0 })),
+  monthMicroUsd: Type.Optional(Type.Integer({ minimum: 0 }))
+}, { additionalProperties: false })
+export type Budget = Static<typeof BudgetSchema>
+
 export const TierSchema = Type.Object({
   submit: RateSchema,
   poll: RateSchema,
   upload: RateSchema,
   maxInFlight: CountSchema,
   dailySubmitQuota: CountSchema,
+  // What each client of the tier may spend, and what all of them together may.
+  clientBudget: Type.Optional(BudgetSchema),
+  tierBudget: Type.Optional(BudgetSchema),
   // Omitted means every model in the registry.
   models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true }))
 }, { additionalProperties: false })
@@ -28,7 +38,9 @@ export const ClientKeyEntrySchema = Type.Object({
   id: NameSchema,
   sha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }),
   tier: Type.String(),
-  revoked: Type.Optional(Type.Boolean())
+  revoked: Type.Optional(Type.Boolean()),
+  // Replaces the tier's clientBudget for this key.
+  budget: Type.Optional(BudgetSchema)
 }, { additionalProperties: false })
 export type ClientKeyEntry = Static<typeof ClientKeyEntrySchema>
 
@@ -50,7 +62,9 @@ export const PolicySchema = Type.Object({
   }, { additionalProperties: false }),
   tiers: Type.Record(NameSchema, TierSchema, { additionalProperties: false }),
   keys: Type.Array(ClientKeyEntrySchema, { default: [] }),
-  jwt: Type.Optional(JwtPolicySchema)
+  jwt: Type.Optional(JwtPolicySchema),
+  // The whole fal account, every client together: the last line of defence.
+  globalBudget: Type.Optional(BudgetSchema)
 }, { additionalProperties: false })
 export type Policy = Static<typeof PolicySchema>
 

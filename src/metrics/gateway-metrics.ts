@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { createSpendMetrics } from './spend-metrics.js'
 
 /** Circuit-breaker states as the `gateway_circuit_state` gauge reports them. */
 export const CIRCUIT_STATES = { closed: 0, 'half-open': 1, open: 2 } as const
@@ -23,6 +24,8 @@ export function createGatewayMetrics () {
 
   return {
     registry,
+    /** Money: spend, reservations, budget refusals, write-ahead recoveries (spend-metrics.ts). */
+    spend: createSpendMetrics(registers),
     httpRequests: new Counter({
       name: 'gateway_http_requests_total',
       help: 'Requests answered, by route pattern (never the raw URL), method and status',

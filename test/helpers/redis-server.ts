@@ -21,8 +21,11 @@ export interface RedisServer {
 
 const SYSTEM_REDIS_PORT = 6379
 
-/** A private, non-persistent redis-server on a free loopback port; never the system one on 6379. */
-export async function startRedisServer (): Promise<RedisServer> {
+/**
+ * A private, non-persistent redis-server on a free loopback port; never the system one on 6379.
+ * `args` are added to its command line (e.g. `--cluster-enabled yes`).
+ */
+export async function startRedisServer (args: string[] = []): Promise<RedisServer> {
   const port = await freePort([SYSTEM_REDIS_PORT])
   let child: ChildProcess | undefined
 
@@ -31,7 +34,7 @@ export async function startRedisServer (): Promise<RedisServer> {
     const spawned = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
       // Nothing is written (no RDB, no AOF); the directory only has to exist.
-      '--dir', tmpdir(), '--daemonize', 'no', '--loglevel', 'warning'
+      '--dir', tmpdir(), '--daemonize', 'no', '--loglevel', 'warning', ...args
     ], { stdio: 'ignore' })
     child = spawned
     // A test run that dies without teardown must not leave a redis-server behind.

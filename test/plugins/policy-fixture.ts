@@ -23,6 +23,8 @@ interface TierOptions {
   maxInFlight?: number
   dailySubmitQuota?: number
   models?: string[]
+  /** Each client's money budget, `{ dayMicroUsd, monthMicroUsd }`. */
+  clientBudget?: object
 }
 
 function tier (options: TierOptions = {}): Record<string, unknown> {
@@ -32,7 +34,8 @@ function tier (options: TierOptions = {}): Record<string, unknown> {
     upload: { max: 100, windowMs: 600_000 },
     maxInFlight: options.maxInFlight ?? 1000,
     dailySubmitQuota: options.dailySubmitQuota ?? 100_000,
-    ...(options.models === undefined ? {} : { models: options.models })
+    ...(options.models === undefined ? {} : { models: options.models }),
+    ...(options.clientBudget === undefined ? {} : { clientBudget: options.clientBudget })
   }
 }
 
@@ -44,6 +47,8 @@ export interface PolicyOptions {
   pro?: TierOptions
   /** The `basic` tier: carol's. */
   basic?: TierOptions
+  /** The whole account's money budget, `{ dayMicroUsd, monthMicroUsd }`. */
+  globalBudget?: object
 }
 
 /**
@@ -63,7 +68,8 @@ export function writePolicyFile (t: Test, options: PolicyOptions = {}): string {
       { id: 'carol', sha256: hashClientKey(KEYS.carol), tier: 'basic' },
       { id: 'gone', sha256: hashClientKey(KEYS.revoked), tier: 'pro', revoked: true }
     ],
-    jwt: { secret: JWT_SECRET, issuer: JWT_ISSUER, audience: JWT_AUDIENCE, tierClaim: 'tier', defaultTier: 'anonymous' }
+    jwt: { secret: JWT_SECRET, issuer: JWT_ISSUER, audience: JWT_AUDIENCE, tierClaim: 'tier', defaultTier: 'anonymous' },
+    ...(options.globalBudget === undefined ? {} : { globalBudget: options.globalBudget })
   }, null, 2))
   return path
 }

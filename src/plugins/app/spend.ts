@@ -1,0 +1,91 @@
+import fp from 'fastify-plugin'
+import type { Config } from '../../config.js'
+import { gatewayPolicy } from '../../identity/gateway-policy.js'
+import { createBudgetsFor, type BudgetsFor } from '../../spend/budget-limits.js'
+import { createMemorySpendStore } from '../../spend/memory-spend-store.js'
+import { meteredSpendStore } from '../../spend/metered-spend-store.js'
+import type { FallbackUnits } from '../../spend/price-units.js'
+import { createRedisSpendStore } from '../../spend/redis-spend-store.js'
+import type { SpendStore, SpendStoreOptions } from '../../spend/spend-store.js'
+import { ConfirmationJournal, recoverSubmits, type RecoveryReport, type WriteAheadDependencies } from '../../spend/write-ahead.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Money: prices, budgets, reservations, idempotency keys, the usage ledger (src/spend/). */
+    spend: Spend
+  }
+}
+
+export interface Spend {
+  store: SpendStore
+  budgetsFor: BudgetsFor
+  fallbackUnits: FallbackUnits
+  /** What confirmSubmit and recoverSubmits need; ownership is written through the limit store. */
+  writeAhead: WriteAheadDependencies
+  /** One run of the recovery path (also run every RESERVATION_SWEEP_INTERVAL_MS). */
+  recover: () => Promise<RecoveryReport>
+}
+
+/** Past the submit's own deadline, a record still unconfirmed can only be an orphan. */
+const UNCONFIRMED_MARGIN_MS = 5_000
+
+/**
+ * The spend store (Redis when REDIS_URL is set, else this node's memory), metered, and the
+ * recovery loop that writes journaled confirmations and charges expired reservations on every
+ * replica. Budgets never fall back to a node's memory: while Redis is away, money is not admitted
+ * (STORE_UNAVAILABLE), whatever REDIS_FAIL_MODE says, since N replicas would each allow the budget.
+ */
+export default fp<{ config: Config }>(async function spend (fastify, { config }) {
+  const settings = config.spend
+  const options: SpendStoreOptions = {
+    reservationExpiryMs: settings.reservationExpiryMs,
+    unconfirmedAfterMs: config.upstreamTimeouts.submit + UNCONFIRMED_MARGIN_MS,
+    idempotencyTtlMs: settings.idempotencyTtlMs,
+    retentionMs: settings.retentionMs
+  }
+  const raw = fastify.redis === undefined
+    ? createMemorySpendStore(options)
+    : createRedisSpendStore({ ...options, client: fastify.redis })
+  const store = meteredSpendStore(raw, fastify.metrics.spend)
+  const journal = new ConfirmationJournal()
+  fastify.metrics.spend.countPendingConfirmationsWith(() => journal.size)
+  const log = fastify.log.child({ component: 'spend' })
+  const writeAhead: WriteAheadDependencies = {
+    store,
+    journal,
+    writeOwnership: async ({ intent, requestId }) => {
+      await fastify.limitStore.confirmJob({
+        clientId: intent.clientId,
+        reservationId: intent.reservationId,
+        requestId: requestId.toLowerCase(),
+        ownershipTtlMs: config.ownershipTtlMs,
+        jobTtlMs: config.jobTtlMs
+      })
+    },
+    log,
+    onRecovery: (outcome) => { fastify.metrics.spend.submitRecoveries.inc({ outcome }) }
+  }
+
+  let running: Promise<unknown> | undefined
+  const recover = async (): Promise<RecoveryReport> => await recoverSubmits(writeAhead)
+  const timer = setInterval(() => {
+    if (running !== undefined) return
+    running = recover()
+      .catch((error: unknown) => { log.warn({ err: error }, 'spend recovery could not run: the store is unreachable') })
+      .finally(() => { running = undefined })
+  }, settings.sweepIntervalMs)
+  timer.unref()
+
+  fastify.decorate('spend', {
+    store,
+    budgetsFor: createBudgetsFor(gatewayPolicy(config)),
+    fallbackUnits: settings.fallbackUnits,
+    writeAhead,
+    recover
+  })
+  fastify.addHook('onClose', async () => {
+    clearInterval(timer)
+    await running
+    await store.close()
+  })
+}, { name: 'spend', dependencies: ['limit-store', 'metrics'] })
