@@ -75,7 +75,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(readiness)
   await app.register(jsonBody)
   await app.register(apiSecurityHeaders)
-  await app.register(cors, { origins: config.corsOrigins })
+  await app.register(cors, { origins: config.corsOrigins, allowLoopback: config.corsLoopbackOrigins })
   await app.register(draining, { graceMs: config.shutdownGraceMs })
   await app.register(loadShedding, { pressure: config.pressure })
   await app.register(swagger)

@@ -89,6 +89,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL']
   publicUrl?: string
   corsOrigins: string[]
+  /** Development only: any `http://localhost:<port>` or `http://127.0.0.1:<port>` origin too. */
+  corsLoopbackOrigins: boolean
   bodyLimit: number
   falQueueUrl: string
   falRestUrl: string
@@ -229,6 +231,7 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     logLevel: valid.LOG_LEVEL,
     publicUrl: valid.PUBLIC_URL === undefined ? undefined : withoutTrailingSlash(valid.PUBLIC_URL),
     corsOrigins: list(valid.CORS_ORIGINS),
+    corsLoopbackOrigins: valid.NODE_ENV === 'development',
     bodyLimit: valid.BODY_LIMIT,
     falQueueUrl: withoutTrailingSlash(valid.FAL_QUEUE_URL),
     falRestUrl: withoutTrailingSlash(valid.FAL_REST_URL),

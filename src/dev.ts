@@ -1,27 +1,19 @@
 import { createEmulator } from './emulator/emulator.js'
-import { configOrExit, runGateway } from './lifecycle.js'
+import { configOrExit, environmentOrExit, exitOnConfigError, runGateway } from './lifecycle.js'
+import { readableLoggerOptions } from './logger.js'
+import { devBanner } from './dev/banner.js'
+import { DEV_FAL_KEY, devEnvironment } from './dev/dev-environment.js'
+import { listenEmulator } from './dev/emulator-listen.js'
 
 /**
  * `npm run dev`: the gateway in front of the bundled fal emulator, in one process, so the whole
- * flow runs with no fal account. Settings from the environment still apply (PORT, limits...).
+ * flow runs with no fal account; settings from the environment and `.env` still apply. Prints a
+ * banner with the URLs and the settings in force once it listens.
  */
-const DEV_KEY = 'dev-key-id:dev-key-secret'
-const emulatorPort = Number(process.env.EMULATOR_PORT ?? 4000)
+const { environment, file } = environmentOrExit(process.env)
+const emulator = createEmulator({ falKey: DEV_FAL_KEY, logger: false })
+const emulatorListening = await listenEmulator(emulator, environment, '127.0.0.1').catch(exitOnConfigError)
 
-const emulator = createEmulator({ falKey: DEV_KEY, logger: false })
-const emulatorUrl = await emulator.listen(emulatorPort, '127.0.0.1')
-
-const config = configOrExit({
-  NODE_ENV: 'development',
-  HOST: '127.0.0.1',
-  CORS_ORIGINS: 'http://localhost:3000,http://127.0.0.1:3000',
-  ...process.env,
-  FAL_KEY: DEV_KEY,
-  FAL_KEY_ID: undefined,
-  FAL_KEY_SECRET: undefined,
-  FAL_QUEUE_URL: emulatorUrl,
-  FAL_REST_URL: emulatorUrl
-})
-const app = await runGateway(config, () => emulator.close())
-const address = `http://${config.host}:${config.port}`
-app.log.info(`fal-gateway (development) on ${address}, fal emulator on ${emulatorUrl}; demo at ${address}/demo, API docs at ${address}/docs`)
+const config = configOrExit(devEnvironment(environment, emulatorListening.url))
+await runGateway(config, { onClose: () => emulator.close(), logger: readableLoggerOptions(config) })
+process.stdout.write(devBanner(config, { emulatorUrl: emulatorListening.url, emulatorPortTaken: emulatorListening.defaultPortTaken, envFile: file }))

@@ -45,3 +45,14 @@ export function loggerOptions (config: Pick<Config, 'logLevel'>): FastifyServerO
     }
   }
 }
+
+/**
+ * `npm run dev`: the same logger, printed for a person by `pino-pretty` (a dev dependency, so
+ * production and tests keep JSON lines). It runs as a pino transport, off the main thread.
+ */
+export function readableLoggerOptions (config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {
+  return {
+    ...(loggerOptions(config) as object),
+    transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }
+  }
+}

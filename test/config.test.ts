@@ -66,6 +66,7 @@ t.test('defaults', async t => {
     falQueueUrl: 'https://queue.fal.run',
     falRestUrl: 'https://rest.fal.ai',
     corsOrigins: [],
+    corsLoopbackOrigins: false,
     trustProxy: [],
     webhookHosts: [],
     bodyLimit: 10 * 1024 * 1024,
@@ -73,6 +74,7 @@ t.test('defaults', async t => {
   })
   t.equal(config.publicUrl, undefined)
   t.same(loadConfig({ FAL_KEY: KEY, PORT: '', HOST: '' }).port, 3000, 'an empty variable counts as unset')
+  t.equal(loadConfig({ FAL_KEY: KEY, NODE_ENV: 'development' }).corsLoopbackOrigins, true, 'loopback origins in development only')
 })
 
 t.test('values are read as documented', async t => {

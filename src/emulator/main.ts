@@ -1,3 +1,4 @@
+import { listenProblem } from '../listen-problem.js'
 import { createEmulator } from './emulator.js'
 
 /**
@@ -39,7 +40,11 @@ const emulator = createEmulator({
   logger: true
 })
 
-const baseUrl = await emulator.listen(port, host)
+const baseUrl = await emulator.listen(port, host).catch((error: unknown) => {
+  const problem = listenProblem(error, 'EMULATOR_PORT', port, host)
+  if (problem === undefined) throw error
+  return fail(problem)
+})
 emulator.app.log.info(`fal emulator listening on ${baseUrl} (queue and storage hosts on one port)`)
 
 let closing = false

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { ConfigError } from '../config.js'
 
 const CountSchema = Type.Integer({ minimum: 0 })
 
@@ -68,37 +69,83 @@ export const PolicySchema = Type.Object({
 }, { additionalProperties: false })
 export type Policy = Static<typeof PolicySchema>
 
+/** Problems reported past this many are counted, not listed, so the message stays one line. */
+const MAX_LISTED_PROBLEMS = 20
+
+/**
+ * A policy that cannot be used: every problem found (a JSON pointer into the document and what
+ * was expected there) in one message, so an operator fixes the file in one go. A `ConfigError`,
+ * so start-up prints it as one line and exits non-zero, like a bad setting.
+ */
+export class PolicyError extends ConfigError {
+  override name = 'PolicyError'
+  constructor (readonly source: string, readonly problems: readonly string[]) {
+    const listed = problems.slice(0, MAX_LISTED_PROBLEMS)
+    const more = problems.length - listed.length
+    super(`Invalid ${source}: ${listed.join('; ')}${more > 0 ? `; and ${more} more` : ''}`)
+  }
+}
+
 /** Validates an already-parsed policy; `source` names it in error messages. */
 export function parsePolicy (value: unknown, source = 'policy'): Policy {
   const withDefaults = Value.Default(PolicySchema, structuredClone(value))
-  const error = Value.Errors(PolicySchema, withDefaults).First()
-  if (error !== undefined) {
-    throw new Error(`${source}: ${error.path || '/'}: ${error.message}`)
+  const schemaProblems = new Map<string, string>()
+  for (const error of Value.Errors(PolicySchema, withDefaults)) {
+    const pointer = error.path || '/'
+    // TypeBox may report one place twice (a missing property is also of the wrong type): the first says it.
+    if (!schemaProblems.has(pointer)) schemaProblems.set(pointer, `${pointer}: ${error.message}`)
   }
+  if (schemaProblems.size > 0) throw new PolicyError(source, [...schemaProblems.values()])
   const policy = withDefaults as Policy
-  checkReferences(policy, source)
+  const referenceProblems = checkReferences(policy)
+  if (referenceProblems.length > 0) throw new PolicyError(source, referenceProblems)
   for (const key of policy.keys) key.sha256 = key.sha256.toLowerCase()
   return policy
 }
 
+/** Reads and validates the POLICY_FILE; a file that is missing, unreadable or not JSON is a PolicyError too. */
 export function loadPolicyFile (path: string): Policy {
+  const source = `POLICY_FILE ${path}`
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (cause) {
+    throw new PolicyError(source, [unreadable(cause)])
+  }
   let value: unknown
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'))
+    value = JSON.parse(text)
   } catch (cause) {
-    throw new Error(`policy file ${path}: ${(cause as Error).message}`, { cause })
+    throw new PolicyError(source, [`not JSON: ${jsonProblem(text, cause)}`])
   }
-  return parsePolicy(value, `policy file ${path}`)
+  return parsePolicy(value, source)
+}
+
+function unreadable (cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EACCES') return 'permission denied'
+  if (code === 'EISDIR') return 'a directory, not a file'
+  return `cannot be read (${code ?? String(cause)})`
+}
+
+/** V8's JSON message, with the line and column of the offending character when it gives only an offset. */
+function jsonProblem (text: string, cause: unknown): string {
+  const message = (cause as Error).message
+  const offset = /at position (\d+)/.exec(message)?.[1]
+  if (offset === undefined || /line \d+/.test(message)) return message
+  const before = text.slice(0, Number(offset)).split('\n')
+  return `${message} (line ${before.length}, column ${(before.at(-1) as string).length + 1})`
 }
 
 export function isModelAllowed (tier: Tier, modelId: string): boolean {
   return tier.models === undefined || tier.models.includes(modelId)
 }
 
-function checkReferences (policy: Policy, source: string): void {
-  const fail = (path: string, message: string): never => {
-    throw new Error(`${source}: ${path}: ${message}`)
-  }
+/** What the schema cannot say: names that must refer to a tier, ids and hashes that must be unique. */
+function checkReferences (policy: Policy): string[] {
+  const problems: string[] = []
+  const fail = (path: string, message: string): void => { problems.push(`${path}: ${message}`) }
   const tierExists = (name: string) => Object.hasOwn(policy.tiers, name)
   if (!tierExists(policy.anonymous.tier)) fail('/anonymous/tier', `unknown tier "${policy.anonymous.tier}"`)
   const ids = new Set<string>()
@@ -111,7 +158,8 @@ function checkReferences (policy: Policy, source: string): void {
     digests.add(key.sha256.toLowerCase())
   })
   const jwt = policy.jwt
-  if (jwt === undefined) return
+  if (jwt === undefined) return problems
   if ((jwt.secret === undefined) === (jwt.jwksUrl === undefined)) fail('/jwt', 'set exactly one of "secret" and "jwksUrl"')
   if (!tierExists(jwt.defaultTier)) fail('/jwt/defaultTier', `unknown tier "${jwt.defaultTier}"`)
+  return problems
 }

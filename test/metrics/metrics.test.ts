@@ -31,13 +31,29 @@ t.test('/metrics is not served on the main port without METRICS_TOKEN', async t 
   t.equal((await gateway.request('/metrics')).status, 404)
 })
 
+t.test('metric names: Node and process metrics as stock dashboards expect, the gateway\'s own under fal_gateway_ with units', async t => {
+  const gateway = await startGateway(t, { env: { METRICS_TOKEN: TOKEN } })
+  const text = (await gateway.request('/metrics', { headers: { authorization: `Bearer ${TOKEN}` } })).text
+  const families = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(match => [match[1] as string, match[2] as string]))
+  for (const name of ['process_cpu_user_seconds_total', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds', 'nodejs_version_info']) {
+    t.ok(families.has(name), `${name}, under its standard name`)
+  }
+  t.notOk([...families.keys()].some(name => name.startsWith('gateway_')), 'no name keeps the old gateway_ prefix')
+  const own = [...families].filter(([name]) => name.startsWith('fal_gateway_'))
+  t.ok(own.length >= 8, 'the gateway\'s own metrics are under fal_gateway_')
+  for (const [name, type] of own) {
+    if (type === 'counter') t.match(name, /_total$/, `${name}: a counter ends in _total`)
+    if (type === 'histogram') t.match(name, /_(seconds|bytes)$/, `${name}: a histogram names its unit`)
+  }
+})
+
 t.test('a scripted session moves the counters it should', async t => {
   // Invalid submits spend the budget too: 2 accepted, the 422, 1 accepted, then the 429.
   const gateway = await startGateway(t, { env: { METRICS_TOKEN: TOKEN, RATE_LIMIT_SUBMIT_MAX: '4', RATE_LIMIT_SUBMIT_WINDOW: '600000' } })
   const submits = [await submit(gateway, ILLUSION, illusionInput), await submit(gateway, LAYER, layerInput)]
   t.same(submits.map(answer => answer.status), [202, 202])
   const before = await scrape(gateway)
-  t.equal(value(before, 'gateway_jobs_in_flight'), 2, 'two jobs in flight')
+  t.equal(value(before, 'fal_gateway_jobs_in_flight'), 2, 'two jobs in flight')
 
   const polls = await pollUntilCompleted(gateway, `/queue/${ILLUSION}/requests/${submits[0]?.json().request_id as string}/status`)
   const invalid = await submit(gateway, ILLUSION, { prompt: 'no image' })
@@ -50,23 +66,23 @@ t.test('a scripted session moves the counters it should', async t => {
   const statusRoute = `/queue/${ILLUSION}/requests/:requestId/status`
   const pollStatuses = polls.map(poll => poll.status)
   const count = (status: number) => pollStatuses.filter(s => s === status).length
-  t.equal(value(after, `gateway_http_requests_total{route="${statusRoute}",method="GET",status="202"}`), count(202), 'each 202 poll counted under the route pattern')
-  t.equal(value(after, `gateway_http_requests_total{route="${statusRoute}",method="GET",status="200"}`), count(200), 'the final poll counted')
-  t.equal(value(after, `gateway_http_request_duration_seconds_count{route="${statusRoute}",method="GET",status="202"}`), count(202), 'and timed')
-  t.equal(value(after, `gateway_http_requests_total{route="/queue/${LAYER}",method="POST",status="202"}`), 2, 'two accepted layer submits')
-  t.equal(value(after, `gateway_http_requests_total{route="/queue/${ILLUSION}",method="POST",status="422"}`), 1, 'one refused illusion submit')
+  t.equal(value(after, `fal_gateway_http_requests_total{route="${statusRoute}",method="GET",status="202"}`), count(202), 'each 202 poll counted under the route pattern')
+  t.equal(value(after, `fal_gateway_http_requests_total{route="${statusRoute}",method="GET",status="200"}`), count(200), 'the final poll counted')
+  t.equal(value(after, `fal_gateway_http_request_duration_seconds_count{route="${statusRoute}",method="GET",status="202"}`), count(202), 'and timed')
+  t.equal(value(after, `fal_gateway_http_requests_total{route="/queue/${LAYER}",method="POST",status="202"}`), 2, 'two accepted layer submits')
+  t.equal(value(after, `fal_gateway_http_requests_total{route="/queue/${ILLUSION}",method="POST",status="422"}`), 1, 'one refused illusion submit')
   t.notOk([...after.keys()].some(key => key.includes(UNKNOWN_REQUEST_ID) || key.includes(submits[0]?.json().request_id)), 'no raw URL or request id in any label')
 
-  t.equal(value(after, 'gateway_refusals_total{code="VALIDATION_FAILED",tier="anonymous"}'), 1, 'the 422 counted by code and tier')
-  t.equal(value(after, 'gateway_refusals_total{code="RATE_LIMITED",tier="anonymous"}'), 1, 'the 429')
-  t.equal(value(after, 'gateway_refusals_total{code="REQUEST_NOT_FOUND",tier="anonymous"}'), 1, 'the 404')
+  t.equal(value(after, 'fal_gateway_refusals_total{code="VALIDATION_FAILED",tier="anonymous"}'), 1, 'the 422 counted by code and tier')
+  t.equal(value(after, 'fal_gateway_refusals_total{code="RATE_LIMITED",tier="anonymous"}'), 1, 'the 429')
+  t.equal(value(after, 'fal_gateway_refusals_total{code="REQUEST_NOT_FOUND",tier="anonymous"}'), 1, 'the 404')
 
-  t.equal(value(after, `gateway_upstream_requests_total{model="${ILLUSION}",operation="submit",outcome="ok"}`), 1, 'one illusion submit reached fal')
-  t.equal(value(after, `gateway_upstream_requests_total{model="${LAYER}",operation="submit",outcome="ok"}`), 2, 'two layer submits reached fal')
-  t.equal(value(after, `gateway_upstream_requests_total{model="${ILLUSION}",operation="status",outcome="ok"}`), gateway.emulator.callsOf('status').length, 'every status call that reached fal counted (cached polls did not)')
-  t.equal(value(after, `gateway_upstream_request_duration_seconds_count{model="${ILLUSION}",operation="status",outcome="ok"}`), gateway.emulator.callsOf('status').length, 'and was timed')
-  t.equal(value(after, `gateway_upstream_requests_total{model="${ILLUSION}",operation="result",outcome="ok"}`), 0, 'the 404 for a request nobody owns never reached fal')
-  t.equal(value(after, 'gateway_jobs_in_flight'), 2, 'the completed job left; the layer jobs are still in flight')
+  t.equal(value(after, `fal_gateway_upstream_requests_total{model="${ILLUSION}",operation="submit",outcome="ok"}`), 1, 'one illusion submit reached fal')
+  t.equal(value(after, `fal_gateway_upstream_requests_total{model="${LAYER}",operation="submit",outcome="ok"}`), 2, 'two layer submits reached fal')
+  t.equal(value(after, `fal_gateway_upstream_requests_total{model="${ILLUSION}",operation="status",outcome="ok"}`), gateway.emulator.callsOf('status').length, 'every status call that reached fal counted (cached polls did not)')
+  t.equal(value(after, `fal_gateway_upstream_request_duration_seconds_count{model="${ILLUSION}",operation="status",outcome="ok"}`), gateway.emulator.callsOf('status').length, 'and was timed')
+  t.equal(value(after, `fal_gateway_upstream_requests_total{model="${ILLUSION}",operation="result",outcome="ok"}`), 0, 'the 404 for a request nobody owns never reached fal')
+  t.equal(value(after, 'fal_gateway_jobs_in_flight'), 2, 'the completed job left; the layer jobs are still in flight')
 })
 
 t.test('fal failing shows as upstream outcomes; circuit state and Redis errors are exported', async t => {
@@ -75,10 +91,10 @@ t.test('fal failing shows as upstream outcomes; circuit state and Redis errors a
   t.equal((await submit(gateway, ILLUSION, illusionInput)).status, 502)
   gateway.app.metrics.reportCircuitState('submit', 'open')
   const samples = await scrape(gateway)
-  t.equal(value(samples, `gateway_upstream_requests_total{model="${ILLUSION}",operation="submit",outcome="server_error"}`), 1)
-  t.equal(value(samples, 'gateway_refusals_total{code="UPSTREAM_ERROR",tier="anonymous"}'), 1)
-  t.equal(value(samples, 'gateway_circuit_state{operation="submit"}'), 2, 'an open circuit reads 2')
-  t.ok(samples.has('gateway_redis_errors_total'), 'the Redis error counter is exported')
+  t.equal(value(samples, `fal_gateway_upstream_requests_total{model="${ILLUSION}",operation="submit",outcome="server_error"}`), 1)
+  t.equal(value(samples, 'fal_gateway_refusals_total{code="UPSTREAM_ERROR",tier="anonymous"}'), 1)
+  t.equal(value(samples, 'fal_gateway_circuit_state{operation="submit"}'), 2, 'an open circuit reads 2')
+  t.ok(samples.has('fal_gateway_redis_errors_total'), 'the Redis error counter is exported')
 })
 
 t.test('log lines of a request carry its id, the client id and fal\'s request id', async t => {

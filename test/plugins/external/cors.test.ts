@@ -38,3 +38,21 @@ t.test('with CORS_ORIGINS empty no origin is allowed', async t => {
   const answer = await gateway.request('/healthz', { headers: { origin: ALLOWED } })
   t.equal(answer.headers.get('access-control-allow-origin'), null)
 })
+
+t.test('development allows any loopback origin, anchored; production keeps the exact list', async t => {
+  const preflight = (gateway: Awaited<ReturnType<typeof startGateway>>, origin: string) => gateway.request('/api/fal/proxy', {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-fal-target-url' }
+  })
+  const development = await startGateway(t, { env: { NODE_ENV: 'development', CORS_ORIGINS: ALLOWED } })
+  for (const origin of ['http://localhost:5173', 'http://127.0.0.1:8080', 'http://localhost', 'http://localhost:3000', ALLOWED]) {
+    t.equal((await preflight(development, origin)).headers.get('access-control-allow-origin'), origin, `development: ${origin} allowed`)
+  }
+  for (const origin of ['https://localhost:5173', 'http://localhost.evil.com', 'http://localhost:5173.evil.com', 'http://evil.com/http://localhost:1', 'http://127.0.0.1.nip.io:80', 'http://127.0.0.2:80', 'http://[::1]:5173', 'null']) {
+    t.equal((await preflight(development, origin)).headers.get('access-control-allow-origin'), null, `development: ${origin} refused`)
+  }
+
+  const production = await startGateway(t, { env: { NODE_ENV: 'production', CORS_ORIGINS: ALLOWED } })
+  t.equal((await preflight(production, 'http://localhost:5173')).headers.get('access-control-allow-origin'), null, 'production: a loopback origin not listed gets nothing')
+  t.equal((await preflight(production, ALLOWED)).headers.get('access-control-allow-origin'), ALLOWED, 'production: the listed origin')
+})
