@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import { UpstreamError as FalFailure } from '../../upstream/upstream-errors.js'
+import { FalFailure } from '../../upstream/fal-failure.js'
 import { fromUpstream } from '../../errors/from-upstream.js'
 import { API_SECURITY_HEADERS } from './api-security-headers.js'
+import { discardBody } from '../../http/discard-body.js'
 import {
   BadRequest,
   BodyTooLarge,
@@ -13,6 +14,12 @@ import {
   UnsupportedMediaType,
   type FieldError
 } from '../../errors/gateway-errors.js'
+
+/**
+ * How much of an unread body is read and discarded before an answer that closes the connection
+ * (a 413 above all), so that the client can read the answer (http/discard-body.ts).
+ */
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024
 
 interface GatewayErrorShape {
   statusCode?: number
@@ -40,7 +47,7 @@ function fromFastify (error: FastifyError, request: FastifyRequest): GatewayErro
  * `detail` list for validation). A 5xx body never carries a stack, a host name or the key.
  */
 export default fp(async function errorHandler (fastify) {
-  fastify.setErrorHandler(function handle (rawError: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  fastify.setErrorHandler(async function handle (rawError: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const error: GatewayErrorShape = rawError instanceof FalFailure ? fromUpstream(rawError) : fromFastify(rawError, request)
     let statusCode = error.statusCode ?? 500
     let body: GatewayErrorShape = error
@@ -56,6 +63,7 @@ export default fp(async function errorHandler (fastify) {
       request.log.warn({ err: rawError, code: error.code }, 'upstream or dependency failure')
     }
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
+    if (reply.getHeader('connection') === 'close') await discardBody(request.raw, MAX_DISCARDED_BYTES)
     // Errors raised before a route's own hooks (404s, load shedding, draining) get them here.
     reply.headers(API_SECURITY_HEADERS)
     reply.code(statusCode).send({
