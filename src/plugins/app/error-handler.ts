@@ -47,7 +47,7 @@ function fromFastify (error: FastifyError, request: FastifyRequest): GatewayErro
  * `detail` list for validation). A 5xx body never carries a stack, a host name or the key.
  */
 export default fp(async function errorHandler (fastify) {
-  fastify.setErrorHandler(async function handle (rawError: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  fastify.setErrorHandler(function handle (rawError: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const error: GatewayErrorShape = rawError instanceof FalFailure ? fromUpstream(rawError) : fromFastify(rawError, request)
     let statusCode = error.statusCode ?? 500
     let body: GatewayErrorShape = error
@@ -63,16 +63,23 @@ export default fp(async function errorHandler (fastify) {
       request.log.warn({ err: rawError, code: error.code }, 'upstream or dependency failure')
     }
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
-    if (reply.getHeader('connection') === 'close') await discardBody(request.raw, MAX_DISCARDED_BYTES)
     // Errors raised before a route's own hooks (404s, load shedding, draining) get them here.
     reply.headers(API_SECURITY_HEADERS)
-    reply.code(statusCode).send({
+    const answer = {
       statusCode,
       code: body.code ?? 'ERROR',
       error: STATUS_CODES[statusCode] ?? 'Error',
       message: body.message,
       ...(body.detail === undefined ? {} : { detail: body.detail })
-    })
+    }
+    // Not an async handler: Fastify would send its undefined result again while onSend hooks run.
+    if (reply.getHeader('connection') !== 'close') {
+      reply.code(statusCode).send(answer)
+      return
+    }
+    discardBody(request.raw, MAX_DISCARDED_BYTES)
+      .then(() => { reply.code(statusCode).send(answer) })
+      .catch((error: unknown) => { request.log.error({ err: error }, 'could not answer after discarding the body') })
   })
 
   fastify.setNotFoundHandler(function notFound (request, reply) {
