@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply } from 'fastify'
-import { buildDemoBundle, readDemoHtml } from './build-bundle.js'
+import { loadDemoBundle } from './demo-bundle.js'
 
 /**
  * What the page may do: its own script and styles only, images from anywhere (results and
@@ -28,15 +28,15 @@ function secure (reply: FastifyReply, contentType: string): FastifyReply {
 
 /**
  * The browser demo at `/demo`: a page on the official `@fal-ai/client` whose only way to fal is
- * the gateway's `/api/fal/proxy`. Bundled in memory at registration, so a broken page fails
- * start-up instead of the first visit.
+ * the gateway's `/api/fal/proxy`. Loaded at registration (the prebuilt bundle, or bundled from the
+ * sources in development: demo-bundle.ts), so a broken or missing page fails start-up instead of
+ * the first visit. `bundleDir` serves a prebuilt bundle from elsewhere.
  */
-export default fp(async function demo (fastify) {
-  const bundle = await buildDemoBundle()
-  const html = await readDemoHtml()
+export default fp<{ bundleDir?: string }>(async function demo (fastify, { bundleDir }) {
+  const bundle = await loadDemoBundle(bundleDir)
   const routeOptions = { schema: { hide: true }, logLevel: 'warn' as const }
 
-  fastify.get('/demo', routeOptions, async (_request, reply) => secure(reply, 'text/html; charset=utf-8').send(html))
+  fastify.get('/demo', routeOptions, async (_request, reply) => secure(reply, 'text/html; charset=utf-8').send(bundle.html))
   fastify.get('/demo/app.js', routeOptions, async (_request, reply) => secure(reply, 'text/javascript; charset=utf-8').send(bundle.js))
-  fastify.get('/demo/app.css', routeOptions, async (_request, reply) => secure(reply, 'text/css; charset=utf-8').send(bundle.css ?? ''))
+  fastify.get('/demo/app.css', routeOptions, async (_request, reply) => secure(reply, 'text/css; charset=utf-8').send(bundle.css))
 }, { name: 'demo' })
