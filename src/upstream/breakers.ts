@@ -55,7 +55,7 @@ export function createBreakers (options: BreakerOptions) {
   const breakers = new Map(UPSTREAM_OPERATIONS.map(operation => {
     const breaker = new CircuitBreaker<[Action], unknown>(async (action: Action) => await action(), {
       name: operation,
-      // Deadlines are the gateway's own (withDeadline); opossum would only race them.
+      // Deadlines are the gateway's own (deadline.ts); opossum would only race them.
       timeout: false,
       errorThresholdPercentage: options.errorThresholdPercent,
       volumeThreshold: options.volumeThreshold,

@@ -49,7 +49,10 @@ export interface FalAddress {
   path: string
 }
 
-/** Where fal serves `target`: the one place the gateway spells fal's URLs. */
+/**
+ * Where fal serves `target`, for the calls on the pool: the gateway spells fal's URLs here and
+ * nowhere else (`@fal-ai/client` spells its own for submit and cancel, mapped onto the same hosts).
+ */
 export function falAddressOf (target: FalTarget): FalAddress {
   switch (target.operation) {
     case 'submit': {

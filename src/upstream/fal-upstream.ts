@@ -88,7 +88,7 @@ export interface FalUpstream {
 /**
  * The one way to fal. `@fal-ai/client` serves submit and cancel, where its request shape pays;
  * the pool serves polls, streams and the proxy's pass-through, where the client would cost more
- * per call than the HTTP itself (shared/docs/performance.md). Both go through one transport, so
+ * per call than the HTTP itself (BENCHMARKS.md). Both go through one transport, so
  * the key, the headers, redirects and failures are handled in one place (fal-transport.ts).
  */
 export function createFalUpstream ({ credentials, endpoints, pool, policy }: FalUpstreamOptions): FalUpstream {
