@@ -3,7 +3,7 @@ import type { TSchema } from '@sinclair/typebox'
 import type { Config } from '../config.js'
 import { logContextOf } from '../logger.js'
 import { findModel } from '../models/index.js'
-import { TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
+import { InternalError, TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
 import { toFieldErrors } from '../errors/validation-detail.js'
 import { createTargetResolver, type ProxySubmit, type ProxyTarget } from '../proxy/proxy-target.js'
 import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
@@ -80,8 +80,9 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     })
     logContextOf(request.log).falRequestId = requestId
     request.log.info({ model: target.endpointId }, 'submitted to fal')
-    const { answer } = relayed
-    return answer === undefined ? reply : copyHeaders(answer, reply).send(answer.text)
+    // jobs.submit resolves only after the relay above did.
+    if (relayed.answer === undefined) throw new InternalError()
+    return copyHeaders(relayed.answer, reply).send(relayed.answer.text)
   }
 
   /** Status and result polls share the typed routes' path to fal: coalesced, cached, retried. */

@@ -168,7 +168,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, policy }: Fal
         const response = await transport.request({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline)
         if (response.statusCode !== 200 || !String(response.headers['content-type']).startsWith('text/event-stream')) {
           await response.body.dump().catch(() => {})
-          throw new FalFailure({ kind: 'malformed' }, { excerpt: `a ${response.statusCode} answer of type ${String(response.headers['content-type'])} to a status stream` })
+          throw new FalFailure({ kind: 'malformed' }, { excerpt: credentials.excerpt(`a ${response.statusCode} answer of type ${String(response.headers['content-type'])} to a status stream`) })
         }
         return response.body
       })
