@@ -1,3 +1,8 @@
+/**
+ * The gateway's fal key, held here alone: the `Authorization` header every call to fal carries,
+ * and the scrubbing of anything fal sends back before it is logged or passed on.
+ */
+
 /** A credential as an `Authorization` value would carry it: the scheme, then the token. */
 const PRESENTED_CREDENTIAL = /\b(Key|Bearer|Basic|Token)(\s+)[^\s"'\\,;]+/gi
 const REDACTED = '[redacted]'
