@@ -1,11 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import { createFalClient } from '@fal-ai/client'
-import type { Agent } from 'undici'
 import type { CallPolicy } from './call-policy.js'
 import type { Departure } from './departure.js'
-import type { FalCredentials } from './fal-credentials.js'
-import type { FalEndpoints } from './fal-endpoints.js'
 import { FalFailure, failureOfThrown } from './fal-failure.js'
 import {
   falAddressOf,
@@ -16,12 +13,9 @@ import {
   type SubmitTarget,
   type UploadTarget
 } from './fal-target.js'
-import { createFalTransport } from './fal-transport.js'
+import { createFalTransport, type FalTransportOptions } from './fal-transport.js'
 
-export interface FalUpstreamOptions {
-  credentials: FalCredentials
-  endpoints: FalEndpoints
-  pool: Agent
+export interface FalUpstreamOptions extends FalTransportOptions {
   /** Deadlines, breakers and retries of every call (call-policy.ts). */
   policy: CallPolicy
 }
