@@ -5,6 +5,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/build-demo.ts ./scripts/
 RUN npm run build
 
 # Runtime stage: production dependencies and the compiled gateway only; no key is baked in.
@@ -17,9 +18,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # npm's cache goes to a scratch folder removed in the same step, so it never reaches a layer.
 RUN npm ci --omit=dev --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache
+# The compiled gateway and the browser demo's prebuilt bundle (dist/demo/bundle, served when
+# DEMO_ENABLED=true); no sources, no emulator, no esbuild.
 COPY --from=build /app/dist ./dist
-# The browser demo (off unless DEMO_ENABLED=true) is bundled from its sources at start-up.
-COPY src/demo/page ./src/demo/page
 # The base image's `node` user, by number: Kubernetes' runAsNonRoot can only verify a numeric USER.
 USER 1000:1000
 EXPOSE 3000

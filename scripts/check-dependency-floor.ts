@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url'
 /**
  * Fails when an INSTALLED dependency is older than its security floor (the range in package.json
  * can be satisfied by an old lockfile or a stale node_modules; what runs is what counts).
- * fastify 5.12.1 and @fastify/rate-limit 11.2.0 carry known security fixes (shared/docs/hardening.md).
+ * fastify 5.12.1 and @fastify/rate-limit 11.2.0 carry known security fixes (an IPv6 /64 minting
+ * unlimited rate-limit keys before 11.2.0, among others).
  */
 const FLOORS: Record<string, string> = {
   fastify: '5.12.1',

@@ -10,6 +10,7 @@ import errorHandler from './plugins/app/error-handler.js'
 import readiness from './plugins/app/readiness.js'
 import jsonBody from './plugins/app/json-body.js'
 import upstream from './plugins/app/upstream.js'
+import redis from './plugins/app/redis.js'
 import limitStore from './plugins/app/limit-store.js'
 import admission from './plugins/app/admission.js'
 import jobs from './plugins/app/jobs.js'
@@ -65,7 +66,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
         verbose: true
       }
     },
-    schemaErrorFormatter: (errors, context) => ValidationFailed(toFieldErrors(errors, context))
+    schemaErrorFormatter: (errors, context) => new ValidationFailed(toFieldErrors(errors, context))
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addSchema(ErrorSchema)
@@ -79,6 +80,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(draining, { graceMs: config.shutdownGraceMs })
   await app.register(loadShedding, { pressure: config.pressure })
   await app.register(swagger)
+  await app.register(redis, { config })
   await app.register(limitStore, { config })
   await app.register(upstream, { config })
   await app.register(admission, { config })

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { Departure } from '../upstream/departure.js'
-import type { QueueReader, UpstreamJson } from '../upstream/queue-reader.js'
+import type { FalJson, FalUpstream } from '../upstream/fal-upstream.js'
 import { ByteBoundedCache } from './byte-bounded-cache.js'
 import { createSingleFlight } from './single-flight.js'
 
@@ -18,18 +18,21 @@ export interface PollCacheOptions {
 
 const REDIS_PREFIX = 'falgw:cache:'
 
+/** The polls this cache answers. */
+export type FalPolls = Pick<FalUpstream, 'status' | 'result'>
+
 /**
  * Status and result polls with fewer upstream calls: concurrent identical polls share one call;
  * a completed job's status and result never change, so they are kept (bounded in bytes, and in
  * Redis when configured) and repeated fetches cost fal nothing; a pending status may be reused
  * for a short freshness window. Only 200/202 answers are cached; failures never are.
  */
-export function createCachedReader (reader: QueueReader, options: PollCacheOptions): QueueReader {
+export function createCachedReader (reader: FalPolls, options: PollCacheOptions): FalPolls {
   const memory = new ByteBoundedCache(options.maxBytes)
-  const shared = createSingleFlight<UpstreamJson>()
+  const shared = createSingleFlight<FalJson>()
   const enabled = options.maxBytes > 0
 
-  async function recall (key: string): Promise<UpstreamJson | undefined> {
+  async function recall (key: string): Promise<FalJson | undefined> {
     let text = memory.get(key)
     if (text === undefined && options.redis !== undefined) {
       text = await options.redis.get(REDIS_PREFIX + key).catch((error: unknown) => {
@@ -38,10 +41,10 @@ export function createCachedReader (reader: QueueReader, options: PollCacheOptio
       }) ?? undefined
       if (text !== undefined) memory.set(key, text, options.completedTtlMs)
     }
-    return text === undefined ? undefined : JSON.parse(text) as UpstreamJson
+    return text === undefined ? undefined : JSON.parse(text) as FalJson
   }
 
-  function remember (key: string, answer: UpstreamJson, completed: boolean): void {
+  function remember (key: string, answer: FalJson, completed: boolean): void {
     const ttl = completed ? options.completedTtlMs : options.pendingFreshMs
     if (!enabled || ttl <= 0) return
     const text = JSON.stringify(answer)
@@ -53,10 +56,10 @@ export function createCachedReader (reader: QueueReader, options: PollCacheOptio
 
   async function cached (
     key: string,
-    isCompleted: (answer: UpstreamJson) => boolean,
-    fetch: (signal: Departure) => Promise<UpstreamJson>,
+    isCompleted: (answer: FalJson) => boolean,
+    fetch: (signal: Departure) => Promise<FalJson>,
     signal?: Departure
-  ): Promise<UpstreamJson> {
+  ): Promise<FalJson> {
     // Inside the shared call, so N identical polls pay one cache lookup (and Redis trip) too.
     return await shared(key, async (sharedSignal) => {
       if (enabled) {
@@ -70,16 +73,15 @@ export function createCachedReader (reader: QueueReader, options: PollCacheOptio
   }
 
   return {
-    openStatusStream: reader.openStatusStream,
-    status (appId, requestId, logs, signal) {
-      return cached(`s:${appId}:${requestId}:${logs ? 1 : 0}`, isCompletedStatus, shared => reader.status(appId, requestId, logs, shared), signal)
+    status (target, signal) {
+      return cached(`s:${target.appId}:${target.requestId}:${target.logs ? 1 : 0}`, isCompletedStatus, shared => reader.status(target, shared), signal)
     },
-    result (appId, requestId, signal) {
-      return cached(`r:${appId}:${requestId}`, answer => answer.statusCode === 200, shared => reader.result(appId, requestId, shared), signal)
+    result (target, signal) {
+      return cached(`r:${target.appId}:${target.requestId}`, answer => answer.statusCode === 200, shared => reader.result(target, shared), signal)
     }
   }
 }
 
-function isCompletedStatus (answer: UpstreamJson): boolean {
+function isCompletedStatus (answer: FalJson): boolean {
   return answer.statusCode === 200 && (answer.body as { status?: unknown }).status === 'COMPLETED'
 }

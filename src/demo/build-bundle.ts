@@ -1,23 +1,18 @@
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { DEMO_FILES, type DemoBundle } from './demo-bundle.js'
 
-export interface DemoBundle {
-  js: string
-  css?: string
-}
-
-// The page's sources stay in src/ (tsc does not compile them): this module sits two levels under
-// the project root both as src/demo/*.ts and as dist/demo/*.js, so one relative path finds them.
+// The page's sources stay in src/ (tsc does not compile them). Only a checkout has them: this runs
+// at `npm run build` and, from the sources, in development and tests; never in the image.
 const PAGE_DIR = fileURLToPath(new URL('../../src/demo/page/', import.meta.url))
 
 /**
- * Bundles the demo page (the real `@fal-ai/client` included) in memory, once, at start-up.
- * esbuild is imported only here so that a gateway without the demo never loads it.
+ * Bundles the demo page (the real `@fal-ai/client` included) in memory. esbuild is a development
+ * dependency, imported only here.
  */
-export async function buildDemoBundle (): Promise<DemoBundle> {
-  const { build } = await import('esbuild').catch((error: unknown) => {
-    throw new Error('The demo is bundled at start-up and needs esbuild (a development dependency): install it or turn DEMO_ENABLED off', { cause: error })
-  })
+export async function bundleDemo (): Promise<DemoBundle> {
+  const { build } = await import('esbuild')
   const result = await build({
     entryPoints: [`${PAGE_DIR}main.ts`],
     bundle: true,
@@ -33,10 +28,12 @@ export async function buildDemoBundle (): Promise<DemoBundle> {
   const text = (extension: string) => result.outputFiles.find(file => file.path.endsWith(extension))?.text
   const js = text('.js')
   if (js === undefined) throw new Error('The demo bundle produced no JavaScript')
-  return { js, css: text('.css') }
+  return { html: await readFile(`${PAGE_DIR}index.html`, 'utf8'), js, css: text('.css') ?? '' }
 }
 
-/** The page's HTML shell; the forms are drawn by the script. */
-export async function readDemoHtml (): Promise<string> {
-  return await readFile(`${PAGE_DIR}index.html`, 'utf8')
+/** Writes the bundle where the compiled gateway serves it from (`npm run build`). */
+export async function writeDemoBundle (directory: string): Promise<void> {
+  const bundle = await bundleDemo()
+  await mkdir(directory, { recursive: true })
+  await Promise.all((Object.keys(DEMO_FILES) as Array<keyof DemoBundle>).map(part => writeFile(join(directory, DEMO_FILES[part]), bundle[part])))
 }

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply } from 'fastify'
-import { buildDemoBundle, readDemoHtml } from './build-bundle.js'
+import { BUILT_DEMO_DIR, RUNS_FROM_SOURCES, readBuiltDemo, type DemoBundle } from './demo-bundle.js'
 
 /**
  * What the page may do: its own script and styles only, images from anywhere (results and
@@ -17,6 +17,17 @@ export const DEMO_CSP = [
   "frame-ancestors 'none'"
 ].join('; ')
 
+/**
+ * The bundle to serve: read from `directory` when given, or when the gateway runs compiled (the
+ * production image has no page sources and no esbuild); bundled on the fly from the sources
+ * otherwise, so development and tests always serve the page as it is now.
+ */
+async function loadDemoBundle (directory: string | undefined): Promise<DemoBundle> {
+  if (directory !== undefined || !RUNS_FROM_SOURCES) return await readBuiltDemo(directory ?? BUILT_DEMO_DIR)
+  const { bundleDemo } = await import('./build-bundle.js')
+  return await bundleDemo()
+}
+
 function secure (reply: FastifyReply, contentType: string): FastifyReply {
   return reply
     .type(contentType)
@@ -28,15 +39,15 @@ function secure (reply: FastifyReply, contentType: string): FastifyReply {
 
 /**
  * The browser demo at `/demo`: a page on the official `@fal-ai/client` whose only way to fal is
- * the gateway's `/api/fal/proxy`. Bundled in memory at registration, so a broken page fails
- * start-up instead of the first visit.
+ * the gateway's `/api/fal/proxy`. Loaded at registration (the prebuilt bundle, or bundled from the
+ * sources in development), so a broken or missing page fails start-up instead of
+ * the first visit. `bundleDir` serves a prebuilt bundle from elsewhere.
  */
-export default fp(async function demo (fastify) {
-  const bundle = await buildDemoBundle()
-  const html = await readDemoHtml()
+export default fp<{ bundleDir?: string }>(async function demo (fastify, { bundleDir }) {
+  const bundle = await loadDemoBundle(bundleDir)
   const routeOptions = { schema: { hide: true }, logLevel: 'warn' as const }
 
-  fastify.get('/demo', routeOptions, async (_request, reply) => secure(reply, 'text/html; charset=utf-8').send(html))
+  fastify.get('/demo', routeOptions, async (_request, reply) => secure(reply, 'text/html; charset=utf-8').send(bundle.html))
   fastify.get('/demo/app.js', routeOptions, async (_request, reply) => secure(reply, 'text/javascript; charset=utf-8').send(bundle.js))
-  fastify.get('/demo/app.css', routeOptions, async (_request, reply) => secure(reply, 'text/css; charset=utf-8').send(bundle.css ?? ''))
+  fastify.get('/demo/app.css', routeOptions, async (_request, reply) => secure(reply, 'text/css; charset=utf-8').send(bundle.css))
 }, { name: 'demo' })

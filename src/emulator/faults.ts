@@ -10,13 +10,20 @@ export const FaultSchema = Type.Object({
     Type.Literal('hang'),
     Type.Literal('status'),
     Type.Literal('reset'),
-    Type.Literal('malformed')
+    Type.Literal('malformed'),
+    /** A 307 to `location`: fal never redirects its API, so a gateway must not follow one. */
+    Type.Literal('redirect'),
+    /** A 200 HTML page, as a misrouted edge or a captive portal would answer. */
+    Type.Literal('html'),
+    /** `status` (default 503) with a body echoing the request's headers, key included. */
+    Type.Literal('echo-headers')
   ]),
   /** Operations the fault applies to; all when omitted. */
   operations: Type.Optional(Type.Array(OperationSchema)),
   delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
   status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
   retryAfter: Type.Optional(Type.Integer({ minimum: 0 })),
+  location: Type.Optional(Type.String({ minLength: 1 })),
   /** Apply to the next `count` matching calls, then clear itself. */
   count: Type.Optional(Type.Integer({ minimum: 1 }))
 }, { additionalProperties: false })
@@ -91,6 +98,15 @@ export async function applyFault (fault: Fault, request: FastifyRequest, reply: 
       return true
     case 'malformed':
       reply.code(200).type('application/json').send('{"request_id": ')
+      return true
+    case 'redirect':
+      reply.code(307).header('location', fault.location ?? '/').send()
+      return true
+    case 'html':
+      reply.code(200).type('text/html; charset=utf-8').send('<!doctype html><html><body><h1>Welcome</h1></body></html>')
+      return true
+    case 'echo-headers':
+      reply.code(fault.status ?? DEFAULT_STATUS).send({ detail: `headers received: ${JSON.stringify(request.headers)}`, headers: request.headers })
       return true
   }
 }

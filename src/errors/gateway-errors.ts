@@ -1,8 +1,12 @@
-import createError, { type FastifyErrorConstructor } from '@fastify/error'
+import createError from '@fastify/error'
 
 /**
- * Every error the gateway answers with, each with a stable `code` that clients can switch on.
- * The HTTP body is always `{ statusCode, code, error, message }` (plus `detail` for validation).
+ * Every error the gateway answers with, in one module and one scheme: each is a class named after
+ * its stable `code` (`VALIDATION_FAILED` is `ValidationFailed`), built with `new`, answered by the
+ * one error handler (plugins/app/error-handler.ts) as `{ statusCode, code, error, message }`
+ * (plus `detail` for validation, and a `Retry-After` header where a retry can help).
+ * How fal failed is the upstream layer's own vocabulary (upstream/fal-failure.ts), turned into
+ * one of these once, by errors/from-upstream.ts.
  */
 
 /** One field error, in the shape fal (FastAPI) uses so `@fal-ai/client` raises ValidationError. */
@@ -12,25 +16,15 @@ export interface FieldError {
   type: string
 }
 
-type ErrorWithExtras = InstanceType<FastifyErrorConstructor> & {
-  detail?: FieldError[]
-  retryAfterSeconds?: number
-}
+type Cause = { cause: unknown }
 
-function withExtras<Args extends unknown[]> (
-  Base: FastifyErrorConstructor,
-  extras: (...args: Args) => { detail?: FieldError[], retryAfterSeconds?: number, messageArgs?: unknown[] }
-) {
-  return function build (...args: Args): ErrorWithExtras {
-    const { messageArgs = [], ...rest } = extras(...args)
-    return Object.assign(new Base(...messageArgs), rest)
+export class ValidationFailed extends createError('VALIDATION_FAILED', 'Invalid input: %s', 422) {
+  readonly detail: FieldError[]
+  constructor (detail: FieldError[]) {
+    super(detail.map(field => `${field.loc.slice(1).join('.') || field.loc[0]}: ${field.msg}`).join('; '))
+    this.detail = detail
   }
 }
-
-export const ValidationFailed = withExtras(
-  createError('VALIDATION_FAILED', 'Invalid input: %s', 422),
-  (detail: FieldError[]) => ({ detail, messageArgs: [detail.map(field => `${field.loc.slice(1).join('.') || field.loc[0]}: ${field.msg}`).join('; ')] })
-)
 
 export const ModelNotFound = createError('MODEL_NOT_FOUND', "Model '%s' is not served by this gateway", 404)
 export const RequestNotFound = createError('REQUEST_NOT_FOUND', 'No request with this id was found', 404)
@@ -45,38 +39,51 @@ export const BodyTooLarge = createError('BODY_TOO_LARGE', 'The request body is l
 export const ModelNotAllowed = createError('MODEL_NOT_ALLOWED', "Your tier may not use model '%s'", 403)
 export const AdminUnauthorized = createError('ADMIN_UNAUTHORIZED', 'Send Authorization: Bearer <ADMIN_TOKEN>', 401)
 export const TargetNotAllowed = createError('TARGET_NOT_ALLOWED', '%s', 403)
-export const UpstreamRejected = createError('UPSTREAM_REJECTED', 'fal refused the request: %s', 400)
+export const MetricsUnauthorized = createError('METRICS_UNAUTHORIZED', 'Send Authorization: Bearer <METRICS_TOKEN>', 401)
 
-export const RateLimited = withExtras(
-  createError('RATE_LIMITED', 'Too many %s requests: retry in %s seconds', 429),
-  (bucket: string, retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [bucket, retryAfterSeconds] })
-)
+// A presented credential that does not check out is refused outright: falling back to anonymous
+// would let a revoked or expired client keep using the gateway under another identity.
+export const InvalidCredentials = createError<'INVALID_CREDENTIALS', 401, [reason: string, options?: Cause]>('INVALID_CREDENTIALS', 'Invalid credentials: %s', 401)
+export const AnonymousDisabled = createError<'ANONYMOUS_DISABLED', 401, []>('ANONYMOUS_DISABLED', 'Authentication required', 401)
 
-export const JobLimited = withExtras(
-  createError('CONCURRENCY_LIMIT', '%s', 429),
-  (code: 'CONCURRENCY_LIMIT' | 'QUOTA_EXCEEDED', retryAfterSeconds: number) => ({
-    code,
-    retryAfterSeconds,
-    messageArgs: [code === 'QUOTA_EXCEEDED'
-      ? `Daily submit quota used up: it resets in ${retryAfterSeconds} seconds`
-      : `Too many jobs in flight: retry in up to ${retryAfterSeconds} seconds, or as soon as one finishes`]
-  })
-)
-
-/** A 503 that says when to come back: its message and its Retry-After carry the same seconds. */
-function retryLater (code: string, message: string) {
-  return withExtras(createError(code, message, 503), (retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [retryAfterSeconds] }))
+/** fal refused the request with a 4xx of its own; its status is passed on. */
+export class UpstreamRejected extends createError<'UPSTREAM_REJECTED', number, [reason: string]>('UPSTREAM_REJECTED', 'fal refused the request: %s', 400) {
+  constructor (status: number, reason: string) {
+    super(reason)
+    this.statusCode = status
+  }
 }
 
-export const UpstreamBusy = retryLater('UPSTREAM_BUSY', 'fal is rate limiting this gateway: retry in %s seconds')
+/**
+ * Errors that say when to come back: `retryAfterSeconds` becomes the `Retry-After` header, and
+ * the message names the same seconds.
+ */
+function retryLater<Code extends string, Args extends unknown[]> (code: Code, statusCode: 429 | 503, describe: (retryAfterSeconds: number, ...args: Args) => string) {
+  return class extends createError(code, '%s', statusCode) {
+    readonly retryAfterSeconds: number
+    constructor (retryAfterSeconds: number, ...args: Args) {
+      super(describe(retryAfterSeconds, ...args))
+      this.retryAfterSeconds = retryAfterSeconds
+    }
+  }
+}
+
+export const RateLimited = retryLater('RATE_LIMITED', 429, (seconds, budget: string) => `Too many ${budget} requests: retry in ${seconds} seconds`)
+export const ConcurrencyLimit = retryLater('CONCURRENCY_LIMIT', 429, seconds => `Too many jobs in flight: retry in up to ${seconds} seconds, or as soon as one finishes`)
+export const QuotaExceeded = retryLater('QUOTA_EXCEEDED', 429, seconds => `Daily submit quota used up: it resets in ${seconds} seconds`)
+export const UpstreamBusy = retryLater('UPSTREAM_BUSY', 503, seconds => `fal is rate limiting this gateway: retry in ${seconds} seconds`)
+export const CircuitOpen = retryLater('CIRCUIT_OPEN', 503, seconds => `fal is failing: calls are paused, retry in ${seconds} seconds`)
+export const Overloaded = retryLater('OVERLOADED', 503, seconds => `The gateway is overloaded: retry in ${seconds} seconds`)
 
 export const UpstreamError = createError('UPSTREAM_ERROR', 'fal failed to handle the request', 502)
 export const UpstreamUnreachable = createError('UPSTREAM_UNREACHABLE', 'fal could not be reached', 502)
 export const UpstreamMalformed = createError('UPSTREAM_MALFORMED', 'fal answered with an unreadable response', 502)
 export const UpstreamTimeout = createError('UPSTREAM_TIMEOUT', 'fal did not answer in time', 504)
-export const CircuitOpen = retryLater('CIRCUIT_OPEN', 'fal is failing: calls are paused, retry in %s seconds')
-export const Overloaded = retryLater('OVERLOADED', 'The gateway is overloaded: retry in %s seconds')
 
+// Raised instead of waiting when the limit store cannot answer; the caller applies its fail mode.
+export const StoreUnavailable = createError<'STORE_UNAVAILABLE', 503, [options?: Cause]>('STORE_UNAVAILABLE', 'Limit store unavailable', 503)
+// The JWKS endpoint is down or answers garbage: not the client's fault, so not a 401.
+export const IdentityProviderUnavailable = createError<'IDENTITY_PROVIDER_UNAVAILABLE', 503, [options?: Cause]>('IDENTITY_PROVIDER_UNAVAILABLE', 'Identity provider unavailable', 503)
 export const ShuttingDown = createError('SHUTTING_DOWN', 'The gateway is shutting down: retry on another instance', 503)
 export const GatewayMisconfigured = createError('GATEWAY_MISCONFIGURED', 'The gateway is misconfigured; its operator has been alerted', 502)
 /** The client went away before its answer: nothing to answer, and nothing wrong with the gateway. */

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
-import { IdentityProviderUnavailableError, InvalidCredentialsError } from './errors.js'
+import { IdentityProviderUnavailable, InvalidCredentials } from '../errors/gateway-errors.js'
 import type { JwtPolicy } from './policy-file.js'
 
 export interface VerifiedJwt {
@@ -53,19 +53,19 @@ export function createJwtVerifier (policy: JwtPolicy, options: JwtVerifierOption
       }))
     } catch (err) {
       if (err instanceof errors.JOSEError && CREDENTIAL_ERRORS.has(err.code)) {
-        throw new InvalidCredentialsError(err.code, { cause: err })
+        throw new InvalidCredentials(err.code, { cause: err })
       }
-      throw new IdentityProviderUnavailableError({ cause: err })
+      throw new IdentityProviderUnavailable({ cause: err })
     }
     const subject = payload.sub
     if (typeof subject !== 'string' || subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH) {
-      throw new InvalidCredentialsError('bad subject')
+      throw new InvalidCredentials('bad subject')
     }
     const claimed = payload[policy.tierClaim]
     if (claimed === undefined) return { subject, tier: policy.defaultTier }
     // A signed token naming an unknown tier is a configuration mismatch: refuse it loudly
     // rather than quietly granting some other tier.
-    if (typeof claimed !== 'string' || !tiers.has(claimed)) throw new InvalidCredentialsError('unknown tier')
+    if (typeof claimed !== 'string' || !tiers.has(claimed)) throw new InvalidCredentials('unknown tier')
     return { subject, tier: claimed }
   }
 }

@@ -1,6 +1,6 @@
 import { anonymousClientId } from './client-ip.js'
 import { createClientKeyLookup } from './client-keys.js'
-import { AnonymousDisabledError, InvalidCredentialsError } from './errors.js'
+import { AnonymousDisabled, InvalidCredentials } from '../errors/gateway-errors.js'
 import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions } from './jwt.js'
 import type { Policy } from './policy-file.js'
 
@@ -38,21 +38,21 @@ export function createClientResolver (policy: Policy, options: ClientResolverOpt
 
   return async ({ authorization, ip, peerAddress }) => {
     if (authorization === undefined || authorization === '') {
-      if (!policy.anonymous.enabled) throw new AnonymousDisabledError()
+      if (!policy.anonymous.enabled) throw new AnonymousDisabled()
       return { id: anonymousClientId(ip, peerAddress), kind: 'anonymous', tier: policy.anonymous.tier }
     }
     const token = BEARER.exec(authorization)?.[1]
-    if (token === undefined) throw new InvalidCredentialsError('expected "Authorization: Bearer <token>"')
+    if (token === undefined) throw new InvalidCredentials('expected "Authorization: Bearer <token>"')
 
     const key = findKey(token)
     if (key !== undefined) {
-      if (key.revoked === true) throw new InvalidCredentialsError('revoked key')
+      if (key.revoked === true) throw new InvalidCredentials('revoked key')
       return { id: `key:${key.id}`, kind: 'key', tier: key.tier }
     }
     if (verifyJwt !== undefined && JWT_SHAPE.test(token)) {
       const { subject, tier } = await verifyJwt(token)
       return { id: `jwt:${subject}`, kind: 'jwt', tier }
     }
-    throw new InvalidCredentialsError('unknown key')
+    throw new InvalidCredentials('unknown key')
   }
 }

@@ -1,5 +1,5 @@
 import type { LimitStore } from './limit-store.js'
-import { StoreUnavailableError } from './errors.js'
+import { StoreUnavailable } from '../errors/gateway-errors.js'
 
 /**
  * REDIS_FAIL_MODE=open: while the shared store is unreachable each replica counts in its own
@@ -11,7 +11,7 @@ export function createFallbackStore (primary: LimitStore, fallback: LimitStore, 
     try {
       return await run(primary)
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error
+      if (!(error instanceof StoreUnavailable)) throw error
       onFallback(error)
       return await run(fallback)
     }

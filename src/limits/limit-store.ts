@@ -41,7 +41,7 @@ export interface CancelReservationInput {
 
 /**
  * Jobs in flight, daily submit quotas and request ownership, shared by every replica that uses
- * the same store. Each operation is atomic; every method rejects with StoreUnavailableError
+ * the same store. Each operation is atomic; every method rejects with StoreUnavailable
  * (never hangs) when the store cannot answer.
  *
  * A submit's life: reserveJob → (fal accepts) confirmJob → … → releaseJob when fal reports it done,

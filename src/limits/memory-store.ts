@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from './errors.js'
+import { StoreUnavailable } from '../errors/gateway-errors.js'
 import type { ConfirmJobInput, CancelReservationInput, LimitStore, ReserveJobInput, ReserveJobResult } from './limit-store.js'
 import { nextUtcMidnight, utcDay } from './utc-day.js'
 
@@ -6,7 +6,7 @@ export interface MemoryLimitStoreOptions {
   /**
    * Most clients tracked at once (default 100,000). A client is tracked while it has jobs in flight
    * or has submitted today. Counters are never evicted, since evicting one would reset a limit:
-   * a new client beyond the bound gets StoreUnavailableError and the caller's fail mode applies.
+   * a new client beyond the bound gets StoreUnavailable and the caller's fail mode applies.
    */
   maxClients?: number
   /** Most request owners kept (default 1,000,000); beyond it the oldest records are dropped first. */
@@ -41,7 +41,7 @@ export function createMemoryLimitStore (options: MemoryLimitStoreOptions = {}): 
     let state = clients.get(clientId)
     if (state !== undefined) return state
     if (clients.size >= maxClients) sweepIdleClients(now)
-    if (clients.size >= maxClients) throw new StoreUnavailableError({ cause: new Error('memory limit store is full') })
+    if (clients.size >= maxClients) throw new StoreUnavailable({ cause: new Error('memory limit store is full') })
     state = { reservations: new Map(), jobs: new Map(), quotaDay: utcDay(now), quotaUsed: 0 }
     clients.set(clientId, state)
     return state

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { StoreUnavailableError } from './errors.js'
+import { StoreUnavailable } from '../errors/gateway-errors.js'
 import type { LimitRefusal, LimitStore, ReserveJobResult } from './limit-store.js'
 import { CANCEL_RESERVATION, CONFIRM_JOB, RELEASE_JOB, RESERVE_JOB } from './redis-scripts.js'
 import { nextUtcMidnight, utcDay } from './utc-day.js'
@@ -80,6 +80,6 @@ async function call<T> (command: () => Promise<T>): Promise<T> {
   try {
     return await command()
   } catch (cause) {
-    throw new StoreUnavailableError({ cause })
+    throw new StoreUnavailable({ cause })
   }
 }

@@ -1,6 +1,6 @@
 import diagnostics from 'node:diagnostics_channel'
 import type { GatewayMetrics, UpstreamOutcome } from './gateway-metrics.js'
-import { isTimeout } from '../upstream/upstream-errors.js'
+import { isTimeout } from '../upstream/fal-failure.js'
 
 export interface UpstreamBaseUrl {
   origin: string

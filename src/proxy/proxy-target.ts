@@ -1,20 +1,16 @@
 import { findModel } from '../models/index.js'
 import { FAL_QUEUE_HOST, FAL_REST_HOST } from '../upstream/fal-endpoints.js'
-import type { Operation } from '../gateway/operation.js'
+import type { FalTarget, SubmitTarget } from '../upstream/fal-target.js'
 
-/** What an allowed `x-fal-target-url` asks for. */
-export interface ProxyTarget {
-  operation: Operation
-  host: 'queue' | 'rest'
-  /** Path and query on that host, as fal would receive them. */
-  pathAndQuery: string
-  appId?: string
-  requestId?: string
-  /** Whether a status or stream asks for the job's logs. */
-  logs?: boolean
-  /** The `fal_webhook` of a submit, still to be checked against the webhook allowlist. */
+/** A submit as the proxy receives it: its `fal_webhook` is still to be checked against the allowlist. */
+export interface ProxySubmit {
+  operation: 'submit'
+  endpointId: string
   webhook?: string
 }
+
+/** What an allowed `x-fal-target-url` asks for: a call to fal, as the upstream layer takes it. */
+export type ProxyTarget = ProxySubmit | Exclude<FalTarget, SubmitTarget>
 
 export type TargetVerdict = { ok: true, target: ProxyTarget } | { ok: false, reason: string }
 
@@ -59,17 +55,16 @@ function queueTarget (url: URL, method: string): TargetVerdict {
   const [, appId = '', requestId, action] = match
   if (findModel(appId) === undefined) return refuse(`Model '${appId}' is not served by this gateway`)
   const params = [...url.searchParams.keys()]
-  const target = { host: 'queue' as const, pathAndQuery: url.pathname + url.search, appId }
 
   if (requestId === undefined) {
     if (method !== 'POST') return refuse('A model URL only accepts POST (submit)')
     if (params.some(name => name !== 'fal_webhook') || url.searchParams.getAll('fal_webhook').length > 1) {
       return refuse('A submit accepts only the fal_webhook query parameter')
     }
-    return { ok: true, target: { ...target, operation: 'submit', webhook: url.searchParams.get('fal_webhook') ?? undefined } }
+    return { ok: true, target: { operation: 'submit', endpointId: appId, webhook: url.searchParams.get('fal_webhook') ?? undefined } }
   }
 
-  const operation: Operation = action === '/status'
+  const operation = action === '/status'
     ? 'status'
     : action === '/status/stream' ? 'stream' : action === '/cancel' ? 'cancel' : 'result'
   const expectedMethod = operation === 'cancel' ? 'PUT' : 'GET'
@@ -77,15 +72,23 @@ function queueTarget (url: URL, method: string): TargetVerdict {
   const allowedParams = operation === 'status' || operation === 'stream' ? ['logs'] : []
   if (params.some(name => !allowedParams.includes(name))) return refuse(`The ${operation} call accepts no such query parameter`)
   const logs = url.searchParams.get('logs')
-  return { ok: true, target: { ...target, operation, requestId: requestId.toLowerCase(), logs: logs === '1' || logs === 'true' } }
+  const request = { appId, requestId: requestId.toLowerCase() }
+  return {
+    ok: true,
+    target: operation === 'status' || operation === 'stream'
+      ? { operation, ...request, logs: logs === '1' || logs === 'true' }
+      : { operation, ...request }
+  }
 }
 
 function restTarget (url: URL, method: string): TargetVerdict {
   if (url.pathname !== '/storage/upload/initiate' || method !== 'POST') {
     return refuse('On fal\'s REST host only storage upload initiation is forwarded')
   }
-  if ([...url.searchParams.keys()].some(name => name !== 'storage_type')) return refuse('Upload initiation accepts only storage_type')
-  return { ok: true, target: { operation: 'upload', host: 'rest', pathAndQuery: url.pathname + url.search } }
+  if ([...url.searchParams.keys()].some(name => name !== 'storage_type') || url.searchParams.getAll('storage_type').length > 1) {
+    return refuse('Upload initiation accepts only storage_type, once')
+  }
+  return { ok: true, target: { operation: 'upload', storageType: url.searchParams.get('storage_type') ?? undefined } }
 }
 
 /**

@@ -1,18 +1,19 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { IncomingHttpHeaders } from 'node:http'
+import type { TSchema } from '@sinclair/typebox'
 import type { Config } from '../config.js'
 import { logContextOf } from '../logger.js'
 import { findModel } from '../models/index.js'
-import { TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
+import { InternalError, TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
 import { toFieldErrors } from '../errors/validation-detail.js'
-import { createTargetResolver, type ProxyTarget } from '../proxy/proxy-target.js'
+import { createTargetResolver, type ProxySubmit, type ProxyTarget } from '../proxy/proxy-target.js'
 import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
+import type { AdmissionTarget } from '../plugins/app/admission.js'
 import { abortWhenClientLeaves } from '../http/client-abort.js'
-import { departureWithin, type Departure } from '../upstream/departure.js'
-import { upstreamHeaders } from '../http/upstream-headers.js'
+import { falHeadersOf } from '../http/fal-headers.js'
 import { createWebhookCheck } from '../http/webhook-allowlist.js'
-import type { ForwardRequest, RelayedAnswer } from '../upstream/raw-forward.js'
-import { UpstreamMalformedError, httpErrorOf, parseJsonOrUndefined } from '../upstream/upstream-errors.js'
+import { departureWithin } from '../upstream/departure.js'
+import type { RelayCall, RelayedAnswer, RelayedSubmit } from '../upstream/fal-upstream.js'
+import type { CancelTarget, ResultTarget, StatusTarget, StreamTarget, UploadTarget } from '../upstream/fal-target.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,6 +24,15 @@ declare module 'fastify' {
 /** Response headers a client of the proxy may see: nothing else of fal's (no set-cookie). */
 const RESPONSE_HEADERS = ['content-type', 'x-fal-request-id', 'retry-after'] as const
 
+/** What admission checks of a target: the model (the tier's allowlist) and the request (its owner). */
+function admissionTargetOf (target: ProxyTarget): AdmissionTarget {
+  switch (target.operation) {
+    case 'submit': return { appId: target.endpointId }
+    case 'upload': return {}
+    default: return { appId: target.appId, requestId: target.requestId }
+  }
+}
+
 /**
  * `/api/fal/proxy`: the proxy protocol of `@fal-ai/client` (`fal.config({ proxyUrl })`), so an
  * existing app changes one line. Unlike fal's own proxy it forwards only allowlisted targets,
@@ -30,92 +40,86 @@ const RESPONSE_HEADERS = ['content-type', 'x-fal-request-id', 'retry-after'] as 
  * never copies the caller's credentials or fal's cookies.
  */
 const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
-  const { forward, endpoints, reader } = fastify.upstream
-  const authorization = `Key ${config.falKey}`
+  const { fal } = fastify.upstream
   const checkWebhook = createWebhookCheck(config.webhookHosts)
   const resolveTarget = createTargetResolver()
-  fastify.decorateRequest('proxyTarget', null as unknown as ProxyTarget)
+  // Set by onRequest before any handler reads it.
+  fastify.decorateRequest<ProxyTarget | null>('proxyTarget', null)
 
-  function validateBody (request: FastifyRequest, target: ProxyTarget): void {
-    const schema = target.operation === 'upload' ? UploadInitiateSchema : findModel(target.appId as string)?.input
+  function validateBody (request: FastifyRequest, schema: TSchema | undefined): void {
     if (schema === undefined) return
     const validate = request.compileValidationSchema(schema, 'body')
-    if (!validate(request.body)) throw ValidationFailed(toFieldErrors(validate.errors ?? [], 'body'))
+    if (!validate(request.body)) throw new ValidationFailed(toFieldErrors(validate.errors ?? [], 'body'))
   }
 
-  function forwardRequest (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget, signal: Departure = abortWhenClientLeaves(reply)): ForwardRequest {
-    const hasBody = target.operation === 'submit' || target.operation === 'upload'
+  /** The caller's body and job options, and its leaving; the upstream layer adds the rest. */
+  function relayCall (request: FastifyRequest, reply: FastifyReply, hasBody: boolean): RelayCall {
     return {
-      base: target.host === 'queue' ? endpoints.queue : endpoints.rest,
-      method: request.method as 'GET' | 'POST' | 'PUT',
-      pathAndQuery: target.pathAndQuery,
-      headers: upstreamHeaders(authorization, request.headers, hasBody, target.operation === 'stream' ? 'text/event-stream' : 'application/json'),
       body: hasBody ? JSON.stringify(request.body) : undefined,
-      // The upstream layer adds each operation's deadline.
-      signal
+      jobHeaders: falHeadersOf(request.headers),
+      signal: abortWhenClientLeaves(reply)
     }
   }
 
-  function copyHeaders (upstream: { statusCode: number, headers: IncomingHttpHeaders }, reply: FastifyReply): FastifyReply {
+  function copyHeaders (answer: RelayedAnswer, reply: FastifyReply): FastifyReply {
     for (const name of RESPONSE_HEADERS) {
-      const value = upstream.headers[name]
+      const value = answer.headers[name]
       if (typeof value === 'string') reply.header(name, value)
     }
-    return reply.code(upstream.statusCode)
+    return reply.code(answer.statusCode)
   }
 
   /** A submit runs in a job slot; only one fal accepted records its owner, any other gives it back. */
-  async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
-    let answer: RelayedAnswer | undefined
+  async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxySubmit): Promise<FastifyReply> {
+    validateBody(request, findModel(target.endpointId)?.input)
+    const webhookUrl = target.webhook === undefined ? undefined : checkWebhook(target.webhook)
+    const relayed: { answer?: RelayedSubmit } = {}
     const requestId = await fastify.jobs.submit(request, reply, async () => {
-      answer = await forward.relay('submit', forwardRequest(request, reply, target))
-      if (answer.statusCode >= 300) throw httpErrorOf(answer.statusCode, answer.text, answer.headers['retry-after'])
-      const id = (parseJsonOrUndefined(answer.text) as { request_id?: unknown } | undefined)?.request_id
-      if (typeof id !== 'string') throw new UpstreamMalformedError()
-      return id
+      relayed.answer = await fal.relay({ operation: 'submit', endpointId: target.endpointId, webhookUrl }, relayCall(request, reply, true))
+      return relayed.answer.requestId
     })
     logContextOf(request.log).falRequestId = requestId
-    request.log.info({ model: target.appId }, 'submitted to fal')
-    const accepted = answer as RelayedAnswer
-    return copyHeaders(accepted, reply).send(accepted.text)
+    request.log.info({ model: target.endpointId }, 'submitted to fal')
+    // jobs.submit resolves only after the relay above did.
+    if (relayed.answer === undefined) throw new InternalError()
+    return copyHeaders(relayed.answer, reply).send(relayed.answer.text)
   }
 
   /** Status and result polls share the typed routes' path to fal: coalesced, cached, retried. */
-  async function poll (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
-    const appId = target.appId as string
-    const requestId = target.requestId as string
+  async function poll (request: FastifyRequest, reply: FastifyReply, target: StatusTarget | ResultTarget): Promise<FastifyReply> {
     const signal = abortWhenClientLeaves(reply)
-    const answer = target.operation === 'status'
-      ? await reader.status(appId, requestId, target.logs === true, signal)
-      : await reader.result(appId, requestId, signal)
+    const answer = target.operation === 'status' ? await fal.status(target, signal) : await fal.result(target, signal)
     if (target.operation === 'result' || (answer.body as { status?: unknown }).status === 'COMPLETED') {
-      fastify.jobs.finished(request, requestId)
+      fastify.jobs.finished(request, target.requestId)
     }
     // `@fal-ai/client` reads the result's request id from this header.
-    return reply.code(answer.statusCode).header('x-fal-request-id', requestId).send(answer.body)
+    return reply.code(answer.statusCode).header('x-fal-request-id', target.requestId).send(answer.body)
   }
 
   /** The status stream, passed through as it arrives. */
-  async function stream (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
+  async function stream (request: FastifyRequest, reply: FastifyReply, target: StreamTarget): Promise<FastifyReply> {
     // A stream's lifetime is bounded here; its timer goes with the stream.
     const lifetime = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
-    const upstream = await forward.stream(forwardRequest(request, reply, target, lifetime)).catch((error: unknown) => {
+    const events = await fal.openStatusStream(target, lifetime).catch((error: unknown) => {
       lifetime.dispose()
       throw error
     })
-    upstream.body.once('close', lifetime.dispose)
-    copyHeaders(upstream, reply)
-    if (upstream.statusCode !== 200) return reply.send(await upstream.body.text())
+    events.once('close', lifetime.dispose)
     // fal ends the stream when the job completes; a stream cut short proves nothing.
-    upstream.body.once('end', () => { fastify.jobs.finished(request, target.requestId as string) })
+    events.once('end', () => { fastify.jobs.finished(request, target.requestId) })
     // Server-sent events go out as they arrive; nothing between here and the client buffers them.
-    return reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(upstream.body)
+    return reply
+      .header('content-type', 'text/event-stream; charset=utf-8')
+      .header('x-fal-request-id', target.requestId)
+      .header('cache-control', 'no-cache')
+      .header('x-accel-buffering', 'no')
+      .send(events)
   }
 
   /** Cancel and upload initiation: passed through as fal answers them (its 4xx too). */
-  async function relay (request: FastifyRequest, reply: FastifyReply, target: ProxyTarget): Promise<FastifyReply> {
-    const answer = await forward.relay(target.operation, forwardRequest(request, reply, target))
-    if (target.operation === 'cancel' && answer.statusCode < 300) fastify.jobs.finished(request, target.requestId as string)
+  async function relay (request: FastifyRequest, reply: FastifyReply, target: CancelTarget | UploadTarget): Promise<FastifyReply> {
+    const answer = await fal.relay(target, relayCall(request, reply, target.operation === 'upload'))
+    if (target.operation === 'cancel' && answer.statusCode < 300) fastify.jobs.finished(request, target.requestId)
     return copyHeaders(answer, reply).send(answer.text)
   }
 
@@ -127,19 +131,22 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       const verdict = resolveTarget(request.headers['x-fal-target-url'], request.method)
       if (!verdict.ok) throw new TargetNotAllowed(verdict.reason)
       request.proxyTarget = verdict.target
-      await fastify.admit(request, reply, verdict.target.operation, verdict.target)
+      await fastify.admit(request, reply, verdict.target.operation, admissionTargetOf(verdict.target))
     },
     handler: async (request, reply) => {
       const target = request.proxyTarget
-      if (target.requestId !== undefined) await fastify.assertOwner(request, target.requestId)
-      if (target.operation === 'submit' || target.operation === 'upload') validateBody(request, target)
-      if (target.webhook !== undefined) checkWebhook(target.webhook)
       switch (target.operation) {
         case 'submit': return await submit(request, reply, target)
+        case 'upload':
+          validateBody(request, UploadInitiateSchema)
+          return await relay(request, reply, target)
+      }
+      await fastify.assertOwner(request, target.requestId)
+      switch (target.operation) {
         case 'status':
         case 'result': return await poll(request, reply, target)
         case 'stream': return await stream(request, reply, target)
-        default: return await relay(request, reply, target)
+        case 'cancel': return await relay(request, reply, target)
       }
     }
   })

@@ -1,9 +1,5 @@
 import CircuitBreaker from 'opossum'
-import {
-  UpstreamCircuitOpenError,
-  UpstreamError,
-  UpstreamHttpError
-} from './upstream-errors.js'
+import { FalFailure } from './fal-failure.js'
 
 /** The calls the gateway makes to fal, each behind a breaker of its own. */
 export const UPSTREAM_OPERATIONS = ['submit', 'status', 'stream', 'result', 'cancel', 'upload'] as const
@@ -37,18 +33,18 @@ export interface BreakerEvent {
 type Action = () => Promise<unknown>
 
 /**
- * Only failures that say fal itself is unwell count: its 5xx, timeouts, unreachable, garbage.
+ * Only failures that say fal itself is unwell count: its 5xx, redirects, timeouts, unreachable, garbage.
  * fal's 4xx (429 included: it is answering) and the client leaving do not.
  */
 function isUpstreamFailure (error: unknown): boolean {
-  if (!(error instanceof UpstreamError)) return false
-  if (error instanceof UpstreamHttpError) return error.status >= 500
-  return error.kind !== 'circuit-open'
+  if (!(error instanceof FalFailure)) return false
+  if (error.outcome.kind === 'answered') return error.outcome.status >= 500
+  return error.outcome.kind !== 'circuit-open'
 }
 
 /**
  * One opossum breaker per upstream operation. While one is open its calls fail at once with
- * UpstreamCircuitOpenError (and a Retry-After of the time left) and fal sees nothing; after
+ * a circuit-open FalFailure (with a Retry-After of the time left) and fal sees nothing; after
  * `resetMs` a single probe goes through and its outcome closes or reopens the breaker.
  */
 export function createBreakers (options: BreakerOptions) {
@@ -59,7 +55,7 @@ export function createBreakers (options: BreakerOptions) {
   const breakers = new Map(UPSTREAM_OPERATIONS.map(operation => {
     const breaker = new CircuitBreaker<[Action], unknown>(async (action: Action) => await action(), {
       name: operation,
-      // Deadlines are the gateway's own (withDeadline); opossum would only race them.
+      // Deadlines are the gateway's own (deadline.ts); opossum would only race them.
       timeout: false,
       errorThresholdPercentage: options.errorThresholdPercent,
       volumeThreshold: options.volumeThreshold,
@@ -97,7 +93,7 @@ export function createBreakers (options: BreakerOptions) {
         return await breaker.fire(action) as T
       } catch (error) {
         const code = (error as { code?: string }).code
-        if (code === 'EOPENBREAKER' || code === 'ESHUTDOWN') throw new UpstreamCircuitOpenError(retryAfterSeconds(operation))
+        if (code === 'EOPENBREAKER' || code === 'ESHUTDOWN') throw new FalFailure({ kind: 'circuit-open', retryAfterSeconds: retryAfterSeconds(operation) })
         throw error
       }
     },

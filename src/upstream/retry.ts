@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { UpstreamHttpError, UpstreamUnreachableError, toUpstreamError } from './upstream-errors.js'
+import { FalFailure, failureOfThrown } from './fal-failure.js'
 
 export interface RetryOptions {
   /** Attempts after the first. */
@@ -14,8 +14,9 @@ const RETRIED_STATUSES = new Set([429, 502, 503, 504])
 
 /** Failures a second attempt of an idempotent read may get past; a timeout has used the deadline up. */
 export function isRetryable (error: unknown): boolean {
-  if (error instanceof UpstreamHttpError) return RETRIED_STATUSES.has(error.status)
-  return error instanceof UpstreamUnreachableError
+  if (!(error instanceof FalFailure)) return false
+  if (error.outcome.kind === 'answered') return RETRIED_STATUSES.has(error.outcome.status)
+  return error.outcome.kind === 'unreachable'
 }
 
 /**
@@ -41,12 +42,12 @@ export async function withRetries<T> (attempt: () => Promise<T>, options: RetryO
       return await attempt()
     } catch (error) {
       if (retry >= options.retries || !isRetryable(error) || signal.aborted) throw error
-      const delay = backoffMs(retry, options, error instanceof UpstreamHttpError ? error.retryAfterSeconds : undefined)
+      const delay = backoffMs(retry, options, error instanceof FalFailure && error.outcome.kind === 'answered' ? error.outcome.retryAfterSeconds : undefined)
       if (delay === undefined || Date.now() + delay >= deadlineAt) throw error
       try {
         await sleep(delay, undefined, { signal })
       } catch {
-        throw toUpstreamError(signal.reason, signal)
+        throw failureOfThrown(signal.reason, signal)
       }
     }
   }

@@ -1,6 +1,9 @@
 import t from 'tap'
 import Fastify from 'fastify'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import demo, { DEMO_CSP } from '../../src/demo/demo-plugin.js'
+import { writeDemoBundle } from '../../src/demo/build-bundle.js'
 
 t.test('the demo plugin serves the page, its script and its styles under a strict CSP', async t => {
   const app = Fastify({ logger: false })
@@ -25,4 +28,19 @@ t.test('the demo plugin serves the page, its script and its styles under a stric
   t.equal(styles.statusCode, 200)
   t.match(styles.headers['content-type'], /^text\/css/)
   t.match(styles.body, '.checkerboard', 'the styles are bundled')
+})
+
+t.test('built by `npm run build`, the bundle is served from its files; without them start-up fails clearly', async t => {
+  const directory = t.testdir()
+  await writeDemoBundle(directory)
+  const built = await readFile(join(directory, 'app.js'), 'utf8')
+  const app = Fastify({ logger: false })
+  await app.register(demo, { bundleDir: directory })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/demo/app.js')).body, built, 'the prebuilt script is served as written')
+  t.match((await app.inject('/demo')).body, /<script type="module" src="\/demo\/app\.js">/, 'and its page')
+
+  const missing = Fastify({ logger: false })
+  t.teardown(() => missing.close())
+  await t.rejects(async () => { await missing.register(demo, { bundleDir: join(directory, 'absent') }) }, /npm run build.*DEMO_ENABLED/, 'a missing bundle stops start-up with what to do')
 })

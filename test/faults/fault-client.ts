@@ -3,7 +3,8 @@ import { json, keyLeaks, startGateway, type TestGateway, type TestResponse } fro
 import { ILLUSION, illusionInput } from '../routes/queue/queue-client.js'
 
 /** The calls a client makes, through the typed routes and through the `@fal-ai/client` proxy. */
-export type Call = 'submit' | 'status' | 'result' | 'cancel' | 'stream' | 'proxy-submit' | 'proxy-status' | 'proxy-upload'
+export type Call = 'submit' | 'status' | 'result' | 'cancel' | 'stream' |
+  'proxy-submit' | 'proxy-status' | 'proxy-result' | 'proxy-cancel' | 'proxy-stream' | 'proxy-upload'
 
 /** The emulator's name for the fal call each client call makes. */
 export const FAL_OPERATION = {
@@ -14,6 +15,9 @@ export const FAL_OPERATION = {
   stream: 'stream',
   'proxy-submit': 'submit',
   'proxy-status': 'status',
+  'proxy-result': 'result',
+  'proxy-cancel': 'cancel',
+  'proxy-stream': 'stream',
   'proxy-upload': 'upload-initiate'
 } as const
 
@@ -64,14 +68,17 @@ export async function perform (gateway: TestGateway, call: Call, requestId: stri
     case 'stream': return await openStream(gateway, `${requestPath}/status/stream`)
     case 'proxy-submit': return await gateway.request('/api/fal/proxy', proxied(queueTarget, json(illusionInput)))
     case 'proxy-status': return await gateway.request('/api/fal/proxy', proxied(`${queueTarget}/requests/${requestId}/status`))
+    case 'proxy-result': return await gateway.request('/api/fal/proxy', proxied(`${queueTarget}/requests/${requestId}`))
+    case 'proxy-cancel': return await gateway.request('/api/fal/proxy', proxied(`${queueTarget}/requests/${requestId}/cancel`, { method: 'PUT' }))
+    case 'proxy-stream': return await openStream(gateway, '/api/fal/proxy', { 'x-fal-target-url': `${queueTarget}/requests/${requestId}/status/stream` })
     case 'proxy-upload': return await gateway.request('/api/fal/proxy', proxied('https://rest.fal.ai/storage/upload/initiate',
       json({ content_type: 'image/png', file_name: 'pattern.png' })))
   }
 }
 
-async function openStream (gateway: TestGateway, path: string): Promise<TestResponse> {
+async function openStream (gateway: TestGateway, path: string, headers: Record<string, string> = {}): Promise<TestResponse> {
   const controller = new AbortController()
-  const response = await fetch(gateway.url + path, { signal: controller.signal })
+  const response = await fetch(gateway.url + path, { headers, signal: controller.signal })
   if (response.status === 200) {
     controller.abort()
     return { status: 200, headers: response.headers, text: '', json: <T>() => undefined as T }

@@ -1,5 +1,5 @@
 import type { Test } from 'tap'
-import { waitForRedis } from '../../src/limits/redis-client.js'
+import { waitForRedis } from '../../src/redis/redis-client.js'
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.js'
 import { FAL_KEY, startGatewayOn, type TestGateway, type TestResponse } from '../helpers/gateway.js'
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js'

@@ -1,20 +1,15 @@
 import t from 'tap'
 import { backoffMs, isRetryable, withRetries } from '../../src/upstream/retry.js'
-import {
-  UpstreamHttpError,
-  UpstreamMalformedError,
-  UpstreamTimeoutError,
-  UpstreamUnreachableError
-} from '../../src/upstream/upstream-errors.js'
+import { FalFailure } from '../../src/upstream/fal-failure.js'
 
 const options = { retries: 3, baseDelayMs: 100, maxDelayMs: 1000 }
 
 t.test('only busy, gateway and connection failures are worth a second attempt', async t => {
-  for (const status of [429, 502, 503, 504]) t.ok(isRetryable(new UpstreamHttpError(status, undefined, undefined)), `fal ${status}`)
-  for (const status of [400, 401, 403, 404, 422, 500]) t.notOk(isRetryable(new UpstreamHttpError(status, undefined, undefined)), `not fal ${status}`)
-  t.ok(isRetryable(new UpstreamUnreachableError()), 'connection refused or reset')
-  t.notOk(isRetryable(new UpstreamTimeoutError()), 'a timeout has used the deadline up')
-  t.notOk(isRetryable(new UpstreamMalformedError()), 'garbage is not a transient failure')
+  for (const status of [429, 502, 503, 504]) t.ok(isRetryable(new FalFailure({ kind: 'answered', status })), `fal ${status}`)
+  for (const status of [400, 401, 403, 404, 422, 500]) t.notOk(isRetryable(new FalFailure({ kind: 'answered', status })), `not fal ${status}`)
+  t.ok(isRetryable(new FalFailure({ kind: 'unreachable' })), 'connection refused or reset')
+  t.notOk(isRetryable(new FalFailure({ kind: 'timeout' })), 'a timeout has used the deadline up')
+  t.notOk(isRetryable(new FalFailure({ kind: 'malformed' })), 'garbage is not a transient failure')
   t.notOk(isRetryable(new Error('client disconnected')), 'the client leaving')
 })
 
@@ -31,7 +26,7 @@ t.test('retries until success, within the retry budget', async t => {
   let attempts = 0
   const answer = await withRetries(async () => {
     attempts++
-    if (attempts < 3) throw new UpstreamHttpError(503, undefined, undefined)
+    if (attempts < 3) throw new FalFailure({ kind: 'answered', status: 503 })
     return 'ok'
   }, { ...options, baseDelayMs: 5 }, Date.now() + 5000, new AbortController().signal)
   t.equal(answer, 'ok')
@@ -40,8 +35,8 @@ t.test('retries until success, within the retry budget', async t => {
   attempts = 0
   await t.rejects(withRetries(async () => {
     attempts++
-    throw new UpstreamUnreachableError()
-  }, { ...options, baseDelayMs: 5 }, Date.now() + 5000, new AbortController().signal), UpstreamUnreachableError)
+    throw new FalFailure({ kind: 'unreachable' })
+  }, { ...options, baseDelayMs: 5 }, Date.now() + 5000, new AbortController().signal), { message: 'fal could not be reached' })
   t.equal(attempts, 4, 'one attempt and three retries, then the last failure')
 })
 
@@ -50,7 +45,7 @@ t.test('a wait that would outlast the deadline is not started', async t => {
   const started = Date.now()
   await t.rejects(withRetries(async () => {
     attempts++
-    throw new UpstreamHttpError(502, undefined, undefined)
+    throw new FalFailure({ kind: 'answered', status: 502 })
   }, { retries: 5, baseDelayMs: 800, maxDelayMs: 800 }, Date.now() + 300, new AbortController().signal), { message: 'fal answered 502' })
   t.equal(attempts, 1, 'no retry when the backoff ends after the deadline')
   t.ok(Date.now() - started < 200, 'the failure is reported at once')
@@ -62,7 +57,7 @@ t.test('the caller leaving stops the backoff', async t => {
   setTimeout(() => { controller.abort(reason) }, 50)
   const started = Date.now()
   await t.rejects(withRetries(async () => {
-    throw new UpstreamHttpError(503, undefined, undefined)
+    throw new FalFailure({ kind: 'answered', status: 503 })
   }, { retries: 5, baseDelayMs: 2000, maxDelayMs: 2000 }, Date.now() + 10_000, controller.signal), reason)
   t.ok(Date.now() - started < 1000, 'gave up as soon as the client left')
 })

@@ -2,12 +2,11 @@ import fp from 'fastify-plugin'
 import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
-import { ModelNotAllowed, RateLimited, RequestNotFound } from '../../errors/gateway-errors.js'
+import { ModelNotAllowed, RateLimited, RequestNotFound, StoreUnavailable } from '../../errors/gateway-errors.js'
 import { budgetOf, type Budget, type Operation } from '../../gateway/operation.js'
 import { gatewayPolicy } from '../../identity/gateway-policy.js'
 import { createClientResolver, type Client } from '../../identity/resolve-client.js'
 import { isModelAllowed, type Tier } from '../../identity/policy-file.js'
-import { StoreUnavailableError } from '../../limits/errors.js'
 import { fallbackRateStore } from '../../limits/fallback-rate-store.js'
 import { logContextOf } from '../../logger.js'
 
@@ -78,13 +77,13 @@ export default fp<{ config: Config }>(async function admission (fastify, { confi
     try {
       verdict = await limiters[budget](request)
     } catch (error) {
-      throw new StoreUnavailableError({ cause: error })
+      throw new StoreUnavailable({ cause: error })
     }
     if (verdict.isAllowed) return
     reply.header('x-ratelimit-limit', verdict.max)
     reply.header('x-ratelimit-remaining', verdict.remaining)
     reply.header('x-ratelimit-reset', verdict.ttlInSeconds)
-    if (verdict.isExceeded) throw RateLimited(budget, verdict.ttlInSeconds)
+    if (verdict.isExceeded) throw new RateLimited(verdict.ttlInSeconds, budget)
   }
 
   fastify.decorateRequest('client', null as unknown as Client)
@@ -116,4 +115,4 @@ export default fp<{ config: Config }>(async function admission (fastify, { confi
     const owner = await (lookup?.requestId === id ? lookup.owner : fastify.limitStore.ownerOf(id))
     if (owner !== request.client.id) throw new RequestNotFound()
   })
-}, { name: 'admission', dependencies: ['error-handler', 'limit-store'] })
+}, { name: 'admission', dependencies: ['error-handler', 'redis', 'limit-store'] })

@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import { UpstreamError as FalFailure } from '../../upstream/upstream-errors.js'
+import { FalFailure } from '../../upstream/fal-failure.js'
 import { fromUpstream } from '../../errors/from-upstream.js'
 import { API_SECURITY_HEADERS } from './api-security-headers.js'
+import { discardBody } from '../../http/discard-body.js'
 import {
   BadRequest,
   BodyTooLarge,
@@ -13,6 +14,12 @@ import {
   UnsupportedMediaType,
   type FieldError
 } from '../../errors/gateway-errors.js'
+
+/**
+ * How much of an unread body is read and discarded before an answer that closes the connection
+ * (a 413 above all), so that the client can read the answer (http/discard-body.ts).
+ */
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024
 
 interface GatewayErrorShape {
   statusCode?: number
@@ -58,13 +65,21 @@ export default fp(async function errorHandler (fastify) {
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
     // Errors raised before a route's own hooks (404s, load shedding, draining) get them here.
     reply.headers(API_SECURITY_HEADERS)
-    reply.code(statusCode).send({
+    const answer = {
       statusCode,
       code: body.code ?? 'ERROR',
       error: STATUS_CODES[statusCode] ?? 'Error',
       message: body.message,
       ...(body.detail === undefined ? {} : { detail: body.detail })
-    })
+    }
+    // Not an async handler: Fastify would send its undefined result again while onSend hooks run.
+    if (reply.getHeader('connection') !== 'close') {
+      reply.code(statusCode).send(answer)
+      return
+    }
+    discardBody(request.raw, MAX_DISCARDED_BYTES)
+      .then(() => { reply.code(statusCode).send(answer) })
+      .catch((error: unknown) => { request.log.error({ err: error }, 'could not answer after discarding the body') })
   })
 
   fastify.setNotFoundHandler(function notFound (request, reply) {

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
-import { JobLimited } from '../../errors/gateway-errors.js'
+import { ConcurrencyLimit, QuotaExceeded } from '../../errors/gateway-errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -50,7 +50,8 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
       if (!verdict.ok) {
         reply.header('x-jobs-in-flight', verdict.inFlight)
         reply.header('x-quota-remaining', Math.max(0, request.tier.dailySubmitQuota - verdict.quotaUsed))
-        throw JobLimited(verdict.reason, Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)))
+        const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
+        throw verdict.reason === 'QUOTA_EXCEEDED' ? new QuotaExceeded(retryAfterSeconds) : new ConcurrencyLimit(retryAfterSeconds)
       }
       // An admitted verdict already counts this submit.
       reply.header('x-jobs-in-flight', verdict.inFlight)

@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
 import { models } from '../../models/index.js'
+import { MetricsUnauthorized } from '../../errors/gateway-errors.js'
 import { createGatewayMetrics, type GatewayMetrics } from '../../metrics/gateway-metrics.js'
 import { observeUpstream } from '../../metrics/upstream-observer.js'
 
@@ -76,10 +77,9 @@ export default fp<{ config: Config }>(async function metrics (fastify, { config 
   fastify.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
     const given = request.headers.authorization
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({
-        statusCode: 401, code: 'METRICS_UNAUTHORIZED', error: 'Unauthorized', message: 'Send Authorization: Bearer <METRICS_TOKEN>'
-      })
+      reply.header('www-authenticate', 'Bearer')
+      throw new MetricsUnauthorized()
     }
     return reply.type(gauges.registry.contentType).send(await gauges.registry.metrics())
   })
-}, { name: 'metrics', dependencies: ['upstream', 'limit-store', 'jobs'] })
+}, { name: 'metrics', dependencies: ['redis', 'upstream', 'jobs'] })

@@ -1,26 +1,23 @@
 import fp from 'fastify-plugin'
+import type { Agent } from 'undici'
 import type { Config } from '../../config.js'
+import { createCachedReader } from '../../cache/cached-reader.js'
 import { createBreakers, type Breakers } from '../../upstream/breakers.js'
 import { createCallPolicy } from '../../upstream/call-policy.js'
 import { createConnectionPool } from '../../upstream/connection-pool.js'
+import { createFalCredentials } from '../../upstream/fal-credentials.js'
 import { createFalEndpoints, type FalEndpoints } from '../../upstream/fal-endpoints.js'
-import { createFalQueueClient, type FalQueueClient } from '../../upstream/fal-client.js'
-import { createQueueReader, type QueueReader } from '../../upstream/queue-reader.js'
-import { createCachedReader } from '../../cache/cached-reader.js'
-import { createRawForwarder, type RawForward } from '../../upstream/raw-forward.js'
-import type { Agent } from 'undici'
+import { createFalUpstream, type FalUpstream } from '../../upstream/fal-upstream.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     upstream: {
+      /** Every call to fal; status and result polls coalesced and cached. */
+      fal: FalUpstream
+      /** fal's hosts as configured (the emulator's in development), for metrics. */
       endpoints: FalEndpoints
+      /** The connection pool, for observation only: calls go through `fal`. */
       pool: Agent
-      /** Submit and cancel, through `@fal-ai/client`. */
-      client: FalQueueClient
-      /** Status and result polls, on the pooled hot path, coalesced and cached. */
-      reader: QueueReader
-      /** The proxy's pass-through, under the same deadlines, retries and breakers. */
-      forward: RawForward
       /** One circuit breaker per operation: `states()` and `onEvent()` for metrics. */
       breakers: Breakers
     }
@@ -38,21 +35,15 @@ export default fp<{ config: Config }>(async function upstream (fastify, { config
     retry: config.upstreamRetry,
     breakers
   })
-  const common = { credentials: config.falKey, endpoints, pool, policy }
-  fastify.decorate('upstream', {
-    endpoints,
-    pool,
-    client: createFalQueueClient(common),
-    reader: createCachedReader(createQueueReader(common), {
-      ...config.pollCache,
-      redis: fastify.redis,
-      onRedisError: (error) => { fastify.log.warn({ err: error }, 'poll cache: redis unreachable, using this node\'s memory') }
-    }),
-    forward: createRawForwarder(pool, policy),
-    breakers
+  const direct = createFalUpstream({ credentials: createFalCredentials(config.falKey), endpoints, pool, policy })
+  const polls = createCachedReader(direct, {
+    ...config.pollCache,
+    redis: fastify.redis,
+    onRedisError: (error) => { fastify.log.warn({ err: error }, 'poll cache: redis unreachable, using this node\'s memory') }
   })
+  fastify.decorate('upstream', { fal: { ...direct, ...polls }, endpoints, pool, breakers })
   fastify.addHook('onClose', async () => {
     breakers.shutdown()
     await pool.close()
   })
-}, { name: 'upstream', dependencies: ['limit-store'] })
+}, { name: 'upstream', dependencies: ['redis'] })

@@ -23,7 +23,7 @@ export default fp<{ pressure: Config['pressure'] }>(async function loadShedding 
     maxHeapUsedBytes,
     pressureHandler: async (request: FastifyRequest, reply: FastifyReply) => {
       if (ALWAYS_SERVED.has(request.routeOptions.url ?? '')) return
-      throw Overloaded(RETRY_AFTER_SECONDS)
+      throw new Overloaded(RETRY_AFTER_SECONDS)
     }
   })
 }, { name: 'load-shedding' })

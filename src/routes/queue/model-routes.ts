@@ -15,6 +15,7 @@ import {
 } from '../../schemas/queue.js'
 import { abortWhenClientLeaves } from '../../http/client-abort.js'
 import { departureWithin } from '../../upstream/departure.js'
+import { appIdOf } from '../../upstream/endpoint-id.js'
 import { publicBase, queueUrls } from '../../http/public-url.js'
 import { createWebhookCheck } from '../../http/webhook-allowlist.js'
 import { falHeadersOf } from '../../http/fal-headers.js'
@@ -22,8 +23,10 @@ import { rewriteSseData } from '../../http/sse-rewrite.js'
 
 /** The typed queue routes of one model: submit, status, status stream, result, cancel. */
 const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }> = async (fastify, { model, config }) => {
-  const { client, reader } = fastify.upstream
+  const { fal } = fastify.upstream
   const { jobs } = fastify
+  // fal's rule: the submit goes to the whole endpoint id, the calls about its request to the app id.
+  const appId = appIdOf(model.id)
   const checkWebhook = createWebhookCheck(config.webhookHosts)
   const base = `/queue/${model.id}`
   const requestBase = `${base}/requests/:requestId`
@@ -42,14 +45,13 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     const webhookUrl = request.query.fal_webhook === undefined ? undefined : checkWebhook(request.query.fal_webhook)
     let queuePosition: number | undefined
     const requestId = await jobs.submit(request, reply, async () => {
-      const submitted = await client.submit(model.id, {
+      const submitted = await fal.submit({ operation: 'submit', endpointId: model.id, webhookUrl }, {
         input: request.body as Record<string, unknown>,
-        webhookUrl,
-        headers: falHeadersOf(request.headers),
+        jobHeaders: falHeadersOf(request.headers),
         signal: abortWhenClientLeaves(reply)
       })
-      queuePosition = submitted.queue_position
-      return submitted.request_id
+      queuePosition = submitted.queuePosition
+      return submitted.requestId
     })
     logContextOf(request.log).falRequestId = requestId
     request.log.info({ model: model.id }, 'submitted to fal')
@@ -74,7 +76,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
     const logs = request.query.logs === '1' || request.query.logs === 'true'
-    const upstream = await reader.status(model.id, requestId, logs, abortWhenClientLeaves(reply))
+    const upstream = await fal.status({ operation: 'status', appId, requestId, logs }, abortWhenClientLeaves(reply))
     const status = upstream.body as QueueStatus
     if (status.status === 'COMPLETED') jobs.finished(request, requestId)
     return reply.code(upstream.statusCode === 200 ? 200 : 202).send({
@@ -102,16 +104,16 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     await fastify.assertOwner(request, requestId)
     const logs = request.query.logs === '1' || request.query.logs === 'true'
     const signal = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
-    const upstream = await reader.openStatusStream(model.id, requestId, logs, signal).catch((error: unknown) => {
+    const upstream = await fal.openStatusStream({ operation: 'stream', appId, requestId, logs }, signal).catch((error: unknown) => {
       signal.dispose()
       throw error
     })
-    upstream.body.once('close', signal.dispose)
+    upstream.once('close', signal.dispose)
     const urls = queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
     // fal ends the stream when the job completes; a stream cut short proves nothing.
-    upstream.body.once('end', () => { jobs.finished(request, requestId) })
+    upstream.once('end', () => { jobs.finished(request, requestId) })
     // pipeline, not pipe: when the client's stream ends early (a drain, an error), fal's closes too.
-    const events = pipeline(upstream.body, rewriteSseData(status => ({ ...status, request_id: requestId, ...urls })), () => {})
+    const events = pipeline(upstream, rewriteSseData(status => ({ ...status, request_id: requestId, ...urls })), () => {})
     return reply
       .header('content-type', 'text/event-stream; charset=utf-8')
       .header('cache-control', 'no-cache')
@@ -128,10 +130,11 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'result', { appId: model.id, requestId: request.params.requestId }) }
   }, async (request, reply) => {
-    await fastify.assertOwner(request, request.params.requestId)
-    const upstream = await reader.result(model.id, request.params.requestId, abortWhenClientLeaves(reply))
-    jobs.finished(request, request.params.requestId)
-    return reply.header('x-fal-request-id', request.params.requestId).send(upstream.body as Record<string, unknown>)
+    const { requestId } = request.params
+    await fastify.assertOwner(request, requestId)
+    const upstream = await fal.result({ operation: 'result', appId, requestId }, abortWhenClientLeaves(reply))
+    jobs.finished(request, requestId)
+    return reply.header('x-fal-request-id', requestId).send(upstream.body as Record<string, unknown>)
   })
 
   fastify.put(`${requestBase}/cancel`, {
@@ -143,9 +146,10 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'cancel', { appId: model.id, requestId: request.params.requestId }) }
   }, async (request, reply) => {
-    await fastify.assertOwner(request, request.params.requestId)
-    await client.cancel(model.id, request.params.requestId, abortWhenClientLeaves(reply))
-    jobs.finished(request, request.params.requestId)
+    const { requestId } = request.params
+    await fastify.assertOwner(request, requestId)
+    await fal.cancel({ operation: 'cancel', appId, requestId }, abortWhenClientLeaves(reply))
+    jobs.finished(request, requestId)
     return reply.code(202).send({ status: 'CANCELLATION_REQUESTED' })
   })
 }

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { waitForRedis } from '../../../src/limits/redis-client.js'
+import { waitForRedis } from '../../../src/redis/redis-client.js'
 import type { TestGateway, TestResponse } from '../../helpers/gateway.js'
 import { UNKNOWN_REQUEST_ID, operateVia, startCluster, submitVia, type Cluster, type Route } from '../../replicas/cluster.js'
 

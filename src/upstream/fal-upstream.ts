@@ -1,0 +1,178 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
+import { createFalClient } from '@fal-ai/client'
+import type { CallPolicy } from './call-policy.js'
+import type { Departure } from './departure.js'
+import { FalFailure, failureOfThrown } from './fal-failure.js'
+import {
+  falAddressOf,
+  type CancelTarget,
+  type ResultTarget,
+  type StatusTarget,
+  type StreamTarget,
+  type SubmitTarget,
+  type UploadTarget
+} from './fal-target.js'
+import { createFalTransport, type FalTransportOptions } from './fal-transport.js'
+
+export interface FalUpstreamOptions extends FalTransportOptions {
+  /** Deadlines, breakers and retries of every call (call-policy.ts). */
+  policy: CallPolicy
+}
+
+export interface SubmitCall {
+  input: Record<string, unknown>
+  /** The caller's allowlisted `x-fal-*` job options, lower-cased. */
+  jobHeaders?: Record<string, string>
+  /** The caller going away; the operation's deadline is added here. */
+  signal?: Departure
+}
+
+export interface RelayCall {
+  /** The request body as fal receives it (submit and upload initiation). */
+  body?: string
+  jobHeaders?: Record<string, string>
+  signal?: Departure
+}
+
+/** A submit fal accepted. */
+export interface Submitted {
+  requestId: string
+  queuePosition?: number
+}
+
+/** A status or result answer of fal's (200 or 202), parsed. */
+export interface FalJson {
+  statusCode: number
+  body: unknown
+}
+
+/** fal's whole answer, read under the call's deadline, for the proxy to pass on. */
+export interface RelayedAnswer {
+  statusCode: number
+  headers: IncomingHttpHeaders
+  text: string
+}
+
+export interface RelayedSubmit extends RelayedAnswer {
+  requestId: string
+}
+
+/** Every call the gateway makes to fal, behind one interface. */
+export interface FalUpstream {
+  /** Through `@fal-ai/client` (its request shape and job options); never retried. */
+  submit (target: SubmitTarget, call: SubmitCall): Promise<Submitted>
+  /** Through `@fal-ai/client`; never retried. A fal 4xx is thrown. */
+  cancel (target: CancelTarget, signal?: Departure): Promise<void>
+  /** The hot path: straight on the pool, retried within the deadline. */
+  status (target: StatusTarget, signal?: Departure): Promise<FalJson>
+  result (target: ResultTarget, signal?: Departure): Promise<FalJson>
+  /** fal's server-sent events; fal must answer within the status deadline, `signal` bounds the rest. */
+  openStatusStream (target: StreamTarget, signal: Departure): Promise<Readable>
+  /**
+   * The proxy's pass-through, fal's answer as it came. A submit must be accepted (or it is thrown,
+   * so its job slot is given back); a cancel's or an upload's 4xx is the client's to hear.
+   */
+  relay: {
+    (target: SubmitTarget, call: RelayCall): Promise<RelayedSubmit>
+    (target: CancelTarget | UploadTarget, call: RelayCall): Promise<RelayedAnswer>
+  }
+}
+
+/**
+ * The one way to fal. `@fal-ai/client` serves submit and cancel, where its request shape pays;
+ * the pool serves polls, streams and the proxy's pass-through, where the client would cost more
+ * per call than the HTTP itself (BENCHMARKS.md). Both go through one transport, so
+ * the key, the headers, redirects and failures are handled in one place (fal-transport.ts).
+ */
+export function createFalUpstream ({ credentials, endpoints, pool, policy }: FalUpstreamOptions): FalUpstream {
+  const transport = createFalTransport({ credentials, endpoints, pool })
+  const client = createFalClient({
+    // The transport adds the key; given none, the client cannot read FAL_KEY from the environment either.
+    credentials: () => undefined,
+    fetch: transport.clientFetch as typeof fetch,
+    // Only successes reach this handler (the transport throws the rest).
+    responseHandler: async (response: Response) => transport.parseSuccess(await response.text()),
+    // Retries are the call policy's to decide, and a submit is never retried.
+    retry: { maxRetries: 0 },
+    suppressLocalCredentialsWarning: true
+  })
+
+  async function readJson (target: StatusTarget | ResultTarget, signal: AbortSignal): Promise<FalJson> {
+    const response = await transport.request(falAddressOf(target), signal)
+    return { statusCode: response.statusCode, body: transport.parseSuccess(await transport.readText(response, signal)) }
+  }
+
+  async function relay (target: SubmitTarget, call: RelayCall): Promise<RelayedSubmit>
+  async function relay (target: CancelTarget | UploadTarget, call: RelayCall): Promise<RelayedAnswer>
+  async function relay (target: SubmitTarget | CancelTarget | UploadTarget, call: RelayCall): Promise<RelayedAnswer | RelayedSubmit> {
+    return await policy(target.operation, call.signal, async signal => {
+      const isSubmit = target.operation === 'submit'
+      const response = await transport.request({ ...falAddressOf(target), jobHeaders: call.jobHeaders, body: call.body }, signal, !isSubmit)
+      const answer = { statusCode: response.statusCode, headers: response.headers, text: await transport.readText(response, signal) }
+      return isSubmit ? { ...answer, ...accepted(transport.parseSuccess(answer.text)) } : answer
+    })
+  }
+
+  /** The request id (and queue position) of fal's answer to a submit; anything else is malformed. */
+  function accepted (body: unknown): Submitted {
+    const { request_id: requestId, queue_position: queuePosition } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+    if (typeof requestId !== 'string') throw new FalFailure({ kind: 'malformed' }, { excerpt: credentials.excerpt(JSON.stringify(body) ?? '') })
+    return { requestId, queuePosition: typeof queuePosition === 'number' ? queuePosition : undefined }
+  }
+
+  return {
+    async submit (target, call) {
+      return await policy('submit', call.signal, async signal => {
+        try {
+          return accepted(await client.queue.submit(target.endpointId, {
+            input: call.input,
+            webhookUrl: target.webhookUrl,
+            headers: call.jobHeaders,
+            // The client writes x-fal-queue-priority from this option over any header it is given.
+            priority: priorityOf(call.jobHeaders),
+            abortSignal: signal
+          }))
+        } catch (error) {
+          throw failureOfThrown(error, signal)
+        }
+      })
+    },
+
+    async cancel (target, signal) {
+      await policy('cancel', signal, async deadline => {
+        try {
+          await client.queue.cancel(target.appId, { requestId: target.requestId, abortSignal: deadline })
+        } catch (error) {
+          throw failureOfThrown(error, deadline)
+        }
+      })
+    },
+
+    async status (target, signal) {
+      return await policy('status', signal, deadline => readJson(target, deadline))
+    },
+
+    async result (target, signal) {
+      return await policy('result', signal, deadline => readJson(target, deadline))
+    },
+
+    async openStatusStream (target, signal) {
+      return await policy('stream', signal, async deadline => {
+        const response = await transport.request({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline)
+        if (response.statusCode !== 200 || !String(response.headers['content-type']).startsWith('text/event-stream')) {
+          await response.body.dump().catch(() => {})
+          throw new FalFailure({ kind: 'malformed' }, { excerpt: credentials.excerpt(`a ${response.statusCode} answer of type ${String(response.headers['content-type'])} to a status stream`) })
+        }
+        return response.body
+      })
+    },
+
+    relay
+  }
+}
+
+function priorityOf (headers: Record<string, string> | undefined): 'low' | 'normal' | undefined {
+  const priority = headers?.['x-fal-queue-priority']
+  return priority === 'low' || priority === 'normal' ? priority : undefined
+}

@@ -1,0 +1,41 @@
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { startRedisServer } from '../../helpers/redis-server.js'
+import { json, startGateway } from '../../helpers/gateway.js'
+import { ILLUSION, illusionInput } from '../../routes/queue/queue-client.js'
+
+/** The gateway's connections to Redis, as Redis itself lists them (the observer's own left out). */
+async function gatewayConnections (observer: Redis): Promise<number> {
+  const clients = String(await observer.call('CLIENT', 'LIST')).trim().split('\n')
+  return clients.filter(line => !line.includes(' name=observer ')).length
+}
+
+t.test('one Redis connection serves the rate limiter, the limit store and the poll cache, and closes with the app', async t => {
+  const redis = await startRedisServer()
+  t.teardown(() => redis.stop())
+  const observer = new Redis(redis.url, { connectionName: 'observer' })
+  t.teardown(() => { observer.disconnect() })
+
+  const gateway = await startGateway(t, { env: { REDIS_URL: redis.url, POLL_PENDING_FRESH_MS: '0' }, emulator: { queueMs: 10, processingMs: 10 } })
+  const submitted = await gateway.request(`/queue/${ILLUSION}`, json(illusionInput))
+  t.equal(submitted.status, 202, 'a submit: rate count, job slot and ownership, all in Redis')
+  const requestId: string = submitted.json().request_id
+  let result
+  for (let polls = 0; polls < 200; polls++) {
+    result = await gateway.request(`/queue/${ILLUSION}/requests/${requestId}`)
+    if (result.status === 200) break
+  }
+  t.equal(result?.status, 200, 'its result, cached in Redis')
+  t.ok((await observer.keys('falgw-rate:*')).length > 0, 'the rate limiter counts in Redis')
+  t.ok((await observer.keys('falgw:owner:*')).length > 0, 'the limit store records ownership in Redis')
+  t.ok((await observer.keys('falgw:cache:*')).length > 0, 'the poll cache keeps the result in Redis')
+  t.equal(await gatewayConnections(observer), 1, 'all of it over the one connection of the redis plugin')
+
+  await gateway.app.close()
+  let left = await gatewayConnections(observer)
+  for (let waited = 0; left > 0 && waited < 50; waited++) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    left = await gatewayConnections(observer)
+  }
+  t.equal(left, 0, 'closing the app closes it')
+})
