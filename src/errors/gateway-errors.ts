@@ -91,10 +91,8 @@ export const ClientClosedRequest = createError('CLIENT_CLOSED_REQUEST', 'The cli
 export const InternalError = createError('INTERNAL_ERROR', 'Something went wrong in the gateway', 500)
 
 // Spend control (src/spend/): a budget in money, and the Idempotency-Key of a submit.
-export const BudgetExceeded = withExtras(
-  createError('BUDGET_EXCEEDED', 'Budget %s would be exceeded: %s of %s remains and this job costs %s; it resets in %s seconds', 429),
-  (budget: string, remaining: string, limit: string, price: string, retryAfterSeconds: number) => ({ retryAfterSeconds, messageArgs: [budget, remaining, limit, price, retryAfterSeconds] })
-)
+export const BudgetExceeded = retryLater('BUDGET_EXCEEDED', 429, (seconds, budget: string, remaining: string, limit: string, price: string) =>
+  `Budget ${budget} would be exceeded: ${remaining} of ${limit} remains and this job costs ${price}; it resets in ${seconds} seconds`)
 export const IdempotencyKeyInvalid = createError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be one value of 1 to 255 visible ASCII characters', 400)
 export const IdempotencyKeyReused = createError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request body: send a new key for a new request', 422)
 export const IdempotencyKeyInUse = createError('IDEMPOTENCY_KEY_IN_USE', '%s', 409)

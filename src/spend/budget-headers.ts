@@ -18,8 +18,8 @@ export function budgetHeaders (standings: BudgetStanding[], now: number): Record
 }
 
 /** The 429 for a submit the budget cannot take, with Retry-After until it resets. */
-export function budgetExceeded (standing: BudgetStanding, priceMicros: number, now: number): ReturnType<typeof BudgetExceeded> {
-  return BudgetExceeded(standing.budget.name, formatUsd(standing.remainingMicros), formatUsd(standing.budget.limitMicros), formatUsd(priceMicros), secondsUntil(standing.resetAt, now))
+export function budgetExceeded (standing: BudgetStanding, priceMicros: number, now: number): InstanceType<typeof BudgetExceeded> {
+  return new BudgetExceeded(secondsUntil(standing.resetAt, now), standing.budget.name, formatUsd(standing.remainingMicros), formatUsd(standing.budget.limitMicros), formatUsd(priceMicros))
 }
 
 function secondsUntil (at: number, now: number): number {

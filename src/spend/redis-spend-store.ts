@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { StoreUnavailableError } from '../limits/errors.js'
+import { StoreUnavailable } from '../errors/gateway-errors.js'
 import { refusingBudget, standingsOf } from './budget-standing.js'
 import { BEGIN, CONFIRM, TRANSITION } from './redis-spend-scripts.js'
 import type {
@@ -232,6 +232,6 @@ async function call<T> (command: () => Promise<T>): Promise<T> {
   try {
     return await command()
   } catch (cause) {
-    throw new StoreUnavailableError({ cause })
+    throw new StoreUnavailable({ cause })
   }
 }

@@ -92,7 +92,7 @@ export interface SweepResult {
 /**
  * Money, idempotency and write-ahead records, shared by every replica using the same store.
  * Every method is one atomic step on the store, safe to repeat (a release or a settle applied
- * twice changes nothing the second time), and rejects with StoreUnavailableError (never hangs)
+ * twice changes nothing the second time), and rejects with StoreUnavailable (never hangs)
  * when the store cannot answer. Amounts are integers of micro-USD.
  *
  * A submit's life: begin → (fal accepts) confirm → release | settle, or expiry into a charge;

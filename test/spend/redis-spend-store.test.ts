@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { createRedisClient, waitForRedis } from '../../src/limits/redis-client.js'
+import { createRedisClient, waitForRedis } from '../../src/redis/redis-client.js'
 import { createRedisSpendStore } from '../../src/spend/redis-spend-store.js'
 import { startRedisServer } from '../helpers/redis-server.js'
 import { SUITE_OPTIONS, intent, spendStoreSuite } from './spend-store-suite.js'
