@@ -1,7 +1,7 @@
 import t from 'tap'
 import { FAL_KEY, startGateway } from '../helpers/gateway.js'
 import { ILLUSION, illusionInput } from '../helpers/fixtures.js'
-import { counter, deliver, startWebhookGateway, submitJob, until } from './webhook-gateway.js'
+import { counter, deliver, nextSecond, startWebhookGateway, submitJob, until } from './webhook-gateway.js'
 
 t.test('a signed delivery from the emulator is accepted and stored as the job\'s outcome', async t => {
   const gateway = await startWebhookGateway(t)
@@ -14,7 +14,7 @@ t.test('a signed delivery from the emulator is accepted and stored as the job\'s
   t.equal(await counter(gateway, 'fal_gateway_fal_webhooks_accepted_total', { result: 'recorded' }), 1)
 
   // fal retries until it sees a 2xx; a later genuine delivery (new timestamp) is acknowledged, not recorded twice.
-  await new Promise(resolve => setTimeout(resolve, 1100))
+  await nextSecond()
   t.same(await deliver(gateway, requestId), [200])
   t.equal(await counter(gateway, 'fal_gateway_fal_webhooks_accepted_total', { result: 'known' }), 1)
 })

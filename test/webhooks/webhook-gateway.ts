@@ -51,3 +51,12 @@ export async function until (condition: () => boolean | Promise<boolean>, what: 
     await new Promise(resolve => setTimeout(resolve, 20))
   }
 }
+
+/**
+ * fal signs each try anew, with its time in whole seconds: waiting for the next second makes the
+ * emulator's next delivery a retry, not a replay of the last one.
+ */
+export async function nextSecond (): Promise<void> {
+  const now = Math.floor(Date.now() / 1000)
+  await until(() => Math.floor(Date.now() / 1000) > now, 'the next second')
+}
