@@ -18,7 +18,8 @@ async function openEvents (gateway: TestGateway, requestId: string, headers: Rec
   const ended = (async () => {
     if (response.body === null) return text
     const decoder = new TextDecoder()
-    for await (const chunk of response.body) text += decoder.decode(chunk as Uint8Array, { stream: true })
+    const reader = response.body.getReader()
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value, { stream: true })
     return text
   })()
   return { status: response.status, text: () => text, ended }
