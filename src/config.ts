@@ -21,6 +21,17 @@ const EnvSchema = Type.Object({
   FAL_REST_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://rest.fal.ai' }),
   TRUST_PROXY: Type.String({ default: '' }),
   WEBHOOK_HOSTS: Type.String({ default: '' }),
+  FAL_WEBHOOKS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'off' }),
+  FAL_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' })),
+  FAL_JWKS_MIN_REFRESH_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  FAL_WEBHOOK_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 2 * 1024 * 1024 }),
+  WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{32,}={0,2}$' })),
+  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  WEBHOOK_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 30_000 }),
+  WEBHOOK_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 30 * 60_000 }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
+  WEBHOOK_ALLOW_LOOPBACK: Type.Boolean({ default: false }),
+  EVENTS_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
   RATE_LIMIT_SUBMIT_MAX: Type.Integer({ minimum: 1, default: 10 }),
   RATE_LIMIT_SUBMIT_WINDOW: Type.Integer({ minimum: 1000, default: 60_000 }),
   RATE_LIMIT_POLL_MAX: Type.Integer({ minimum: 1, default: 600 }),
@@ -96,6 +107,19 @@ export interface Config {
   falRestUrl: string
   trustProxy: string[]
   webhookHosts: string[]
+  /**
+   * fal's webhooks to the gateway (`POST /webhooks/fal`): verified against fal's JWKS (cached,
+   * refreshed on an unknown signer at most once per `jwksMinRefreshMs`), bodies up to `bodyLimit`.
+   */
+  falWebhooks: { enabled: boolean, jwksUrl: string, jwksMinRefreshMs: number, bodyLimit: number }
+  /**
+   * Outcomes the gateway delivers to clients' own webhooks, signed with `secret` (Standard
+   * Webhooks); without a secret, no client webhook is delivered. `allowLoopback` (tests only) lets
+   * them reach http://127.0.0.1 and other loopback addresses.
+   */
+  clientWebhooks: { secret?: string, maxAttempts: number, retryBaseMs: number, retryMaxMs: number, timeoutMs: number, allowLoopback: boolean }
+  /** Comment lines on `/events` streams so proxies do not close a quiet one. */
+  eventsHeartbeatMs: number
   rateLimits: {
     submit: RateLimit
     poll: RateLimit
@@ -214,6 +238,9 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
   if (valid.HEADERS_TIMEOUT_MS > valid.REQUEST_TIMEOUT_MS) {
     throw new ConfigError('Invalid HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS')
   }
+  if (valid.FAL_WEBHOOKS === 'on' && valid.PUBLIC_URL === undefined) {
+    throw new ConfigError('Invalid FAL_WEBHOOKS: "on" needs PUBLIC_URL, the address fal posts webhooks to')
+  }
   if (falKey === undefined) {
     throw new ConfigError('Missing FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET): the gateway cannot call fal without it')
   }
@@ -237,6 +264,22 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     falRestUrl: withoutTrailingSlash(valid.FAL_REST_URL),
     trustProxy: list(valid.TRUST_PROXY),
     webhookHosts: list(valid.WEBHOOK_HOSTS).map(host => host.toLowerCase()),
+    falWebhooks: {
+      enabled: valid.FAL_WEBHOOKS === 'on',
+      // fal's JWKS lives on its REST host: following FAL_REST_URL keeps the emulator self-contained.
+      jwksUrl: valid.FAL_JWKS_URL ?? `${withoutTrailingSlash(valid.FAL_REST_URL)}/.well-known/jwks.json`,
+      jwksMinRefreshMs: valid.FAL_JWKS_MIN_REFRESH_MS,
+      bodyLimit: valid.FAL_WEBHOOK_BODY_LIMIT
+    },
+    clientWebhooks: {
+      secret: valid.WEBHOOK_SECRET,
+      maxAttempts: valid.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: valid.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: valid.WEBHOOK_RETRY_MAX_MS,
+      timeoutMs: valid.WEBHOOK_TIMEOUT_MS,
+      allowLoopback: valid.WEBHOOK_ALLOW_LOOPBACK
+    },
+    eventsHeartbeatMs: valid.EVENTS_HEARTBEAT_MS,
     rateLimits: {
       submit: { max: valid.RATE_LIMIT_SUBMIT_MAX, windowMs: valid.RATE_LIMIT_SUBMIT_WINDOW },
       poll: { max: valid.RATE_LIMIT_POLL_MAX, windowMs: valid.RATE_LIMIT_POLL_WINDOW },

@@ -139,3 +139,14 @@ t.test('spend settings: budgets in micro-USD, fallback units per fal unit, named
     t.match(refusal({ FAL_KEY: KEY, [name as string]: value as string })?.message, new RegExp(`^Invalid ${name}`), `${name}=${value}`)
   }
 })
+
+t.test('webhook settings: FAL_WEBHOOKS=on needs PUBLIC_URL; the JWKS follows FAL_REST_URL unless set', async t => {
+  t.match(refusal({ FAL_KEY: KEY, FAL_WEBHOOKS: 'on' })?.message, /FAL_WEBHOOKS.*PUBLIC_URL/)
+  t.match(refusal({ FAL_KEY: KEY, WEBHOOK_SECRET: 'not-a-whsec' })?.message, /WEBHOOK_SECRET/)
+  const on = loadConfig({ FAL_KEY: KEY, FAL_WEBHOOKS: 'on', PUBLIC_URL: 'https://gw.example.com' })
+  t.match(on.falWebhooks, { enabled: true, jwksUrl: 'https://rest.fal.ai/.well-known/jwks.json' })
+  t.equal(loadConfig({ FAL_KEY: KEY, FAL_REST_URL: 'http://127.0.0.1:4000/' }).falWebhooks.jwksUrl, 'http://127.0.0.1:4000/.well-known/jwks.json')
+  t.equal(loadConfig({ FAL_KEY: KEY, FAL_JWKS_URL: 'https://keys.example.com/jwks.json' }).falWebhooks.jwksUrl, 'https://keys.example.com/jwks.json')
+  t.equal(loadConfig({ FAL_KEY: KEY }).falWebhooks.enabled, false, 'off by default')
+  t.equal(loadConfig({ FAL_KEY: KEY }).clientWebhooks.allowLoopback, false)
+})

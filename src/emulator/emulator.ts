@@ -8,10 +8,12 @@ import { imageRoutes } from './image-routes.js'
 import { JobStore } from './jobs.js'
 import { queueRoutes } from './queue-routes.js'
 import { storageRoutes } from './storage-routes.js'
+import { webhookRoutes } from './webhook-routes.js'
 import { Webhooks } from './webhooks.js'
 
 export type { EmulatorCall, Operation } from './calls.js'
 export type { Fault, FaultSwitch } from './faults.js'
+export type { Webhooks } from './webhooks.js'
 
 export interface EmulatorOptions {
   /** Expected credentials: requests must carry `Authorization: Key <falKey>`. */
@@ -27,6 +29,8 @@ export interface EmulatorOptions {
   maxJobs?: number
   /** Calls kept in the log before the oldest are dropped (default 10 000). */
   maxCalls?: number
+  /** Waits before each webhook retry (default fal's: 9 retries over about 2 hours). */
+  webhookRetryDelaysMs?: number[]
 }
 
 export interface Emulator {
@@ -39,6 +43,8 @@ export interface Emulator {
   callsOf (operation: Operation): EmulatorCall[]
   resetCalls (): void
   faults: FaultSwitch
+  /** Signed webhook deliveries: the key pair, the JWKS switch, the tamper switch, what was sent. */
+  webhooks: Webhooks
 }
 
 // Submits may carry data-URI images inline, well past Fastify's 1 MiB default.
@@ -53,7 +59,7 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   const calls = new CallLog(options.maxCalls)
   const faults = new Faults()
   const jobs = new JobStore({ queueMs: options.queueMs ?? 1000, processingMs: options.processingMs ?? 2000 }, options.maxJobs)
-  const webhooks = new Webhooks(app.log, shutdown.signal)
+  const webhooks = new Webhooks(app.log, shutdown.signal, { retryDelaysMs: options.webhookRetryDelaysMs })
   let listenUrl: string | undefined
   const baseUrl = (request: FastifyRequest): string => options.publicUrl ?? listenUrl ?? `${request.protocol}://${request.host}`
   const hooks = { calls, faults, falKey: options.falKey, closing: shutdown.signal }
@@ -81,6 +87,7 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   storageRoutes(app, { hooks, baseUrl })
   imageRoutes(app, hooks)
   queueRoutes(app, { hooks, jobs, webhooks, baseUrl })
+  webhookRoutes(app, { jobs, webhooks, baseUrl })
 
   return {
     app,
@@ -101,6 +108,7 @@ export function createEmulator (options: EmulatorOptions): Emulator {
     },
     callsOf: operation => calls.of(operation),
     resetCalls: () => { calls.reset() },
-    faults
+    faults,
+    webhooks
   }
 }

@@ -4,7 +4,8 @@ import { createEmulator } from './emulator.js'
 /**
  * `npm run emulator`: the fal emulator as a process. The only emulator file that reads the
  * environment: EMULATOR_PORT (4000), EMULATOR_HOST (127.0.0.1), FAL_KEY or FAL_KEY_ID +
- * FAL_KEY_SECRET, EMULATOR_QUEUE_MS, EMULATOR_PROCESSING_MS, EMULATOR_PUBLIC_URL.
+ * FAL_KEY_SECRET, EMULATOR_QUEUE_MS, EMULATOR_PROCESSING_MS, EMULATOR_PUBLIC_URL,
+ * EMULATOR_WEBHOOK_RETRY_MS (waits before each webhook retry, comma-separated; default fal's).
  */
 function fail (message: string): never {
   console.error(`fal emulator: ${message}`)
@@ -28,6 +29,14 @@ function readKey (): string {
   return fail('set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET): the key clients must present')
 }
 
+function readDelays (name: string): number[] | undefined {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return undefined
+  const delays = raw.split(',').map(Number)
+  if (!delays.every(delay => Number.isSafeInteger(delay) && delay >= 0)) fail(`${name} must be comma-separated non-negative integers, got "${raw}"`)
+  return delays
+}
+
 const port = readInteger('EMULATOR_PORT', 4000) ?? 4000
 if (port > 65535) fail(`EMULATOR_PORT must be at most 65535, got ${port}`)
 const host = process.env.EMULATOR_HOST ?? '127.0.0.1'
@@ -37,6 +46,7 @@ const emulator = createEmulator({
   queueMs: readInteger('EMULATOR_QUEUE_MS'),
   processingMs: readInteger('EMULATOR_PROCESSING_MS'),
   publicUrl: process.env.EMULATOR_PUBLIC_URL || undefined,
+  webhookRetryDelaysMs: readDelays('EMULATOR_WEBHOOK_RETRY_MS'),
   logger: true
 })
 

@@ -84,6 +84,16 @@ export const UpstreamTimeout = createError('UPSTREAM_TIMEOUT', 'fal did not answ
 export const StoreUnavailable = createError<'STORE_UNAVAILABLE', 503, [options?: Cause]>('STORE_UNAVAILABLE', 'Limit store unavailable', 503)
 // The JWKS endpoint is down or answers garbage: not the client's fault, so not a 401.
 export const IdentityProviderUnavailable = createError<'IDENTITY_PROVIDER_UNAVAILABLE', 503, [options?: Cause]>('IDENTITY_PROVIDER_UNAVAILABLE', 'Identity provider unavailable', 503)
+// fal's webhooks to the gateway (src/webhooks/fal-receiver.ts), and the operator's dead letters.
+export const WebhookUnsigned = createError('WEBHOOK_UNSIGNED', "The delivery lacks fal's signature headers", 401)
+export const WebhookSignatureInvalid = createError('WEBHOOK_SIGNATURE_INVALID', "The delivery's signature does not verify against fal's keys", 401)
+export const WebhookStale = createError('WEBHOOK_STALE', 'The delivery was signed more than 300 seconds from now', 401)
+export const WebhookMalformed = createError('WEBHOOK_MALFORMED', 'The delivery is not a fal webhook body: %s', 400)
+export const WebhookUnknownRequest = createError('WEBHOOK_UNKNOWN_REQUEST', 'This gateway did not submit that request', 404)
+export const WebhookReplayed = createError('WEBHOOK_REPLAYED', 'This delivery was received before', 409)
+export const FalJwksUnavailable = retryLater('FAL_JWKS_UNAVAILABLE', 503, seconds => `fal's signing keys could not be fetched: retry in ${seconds} seconds`)
+export const WebhookDeliveryNotFound = createError('WEBHOOK_DELIVERY_NOT_FOUND', 'No failed webhook delivery with this id', 404)
+
 export const ShuttingDown = createError('SHUTTING_DOWN', 'The gateway is shutting down: retry on another instance', 503)
 export const GatewayMisconfigured = createError('GATEWAY_MISCONFIGURED', 'The gateway is misconfigured; its operator has been alerted', 502)
 /** The client went away before its answer: nothing to answer, and nothing wrong with the gateway. */

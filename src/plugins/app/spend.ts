@@ -88,4 +88,4 @@ export default fp<{ config: Config }>(async function spend (fastify, { config })
     await running
     await store.close()
   })
-}, { name: 'spend', dependencies: ['limit-store', 'metrics'] })
+}, { name: 'spend', dependencies: ['redis', 'limit-store', 'metrics'] })
