@@ -5,13 +5,14 @@ import { CallLog, type EmulatorCall, type Operation } from './calls.js'
 import { controlRoutes } from './control-routes.js'
 import { Faults, type FaultSwitch } from './faults.js'
 import { imageRoutes } from './image-routes.js'
-import { JobStore } from './jobs.js'
+import { JobStore, type Hold, type HoldOutcome, type Release } from './jobs.js'
 import { queueRoutes } from './queue-routes.js'
 import { storageRoutes } from './storage-routes.js'
 import { Webhooks } from './webhooks.js'
 
 export type { EmulatorCall, Operation } from './calls.js'
 export type { Fault, FaultSwitch } from './faults.js'
+export type { Hold, HoldOutcome, HeldPhase, Release } from './jobs.js'
 
 export interface EmulatorOptions {
   /** Expected credentials: requests must carry `Authorization: Key <falKey>`. */
@@ -39,6 +40,14 @@ export interface Emulator {
   callsOf (operation: Operation): EmulatorCall[]
   resetCalls (): void
   faults: FaultSwitch
+  /** Holds jobs at the end of a phase until released, so tests drive phases instead of racing them. */
+  jobs: JobControl
+}
+
+export interface JobControl {
+  hold (hold: Hold): HoldOutcome
+  release (release?: Release): void
+  readonly holds: JobStore['holds']
 }
 
 // Submits may carry data-URI images inline, well past Fastify's 1 MiB default.
@@ -54,6 +63,8 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   const faults = new Faults()
   const jobs = new JobStore({ queueMs: options.queueMs ?? 1000, processingMs: options.processingMs ?? 2000 }, options.maxJobs)
   const webhooks = new Webhooks(app.log, shutdown.signal)
+  // A held job's webhook waits for its release.
+  jobs.onTimelineChange(job => { webhooks.reschedule(job.id, jobs.completesAt(job)) })
   let listenUrl: string | undefined
   const baseUrl = (request: FastifyRequest): string => options.publicUrl ?? listenUrl ?? `${request.protocol}://${request.host}`
   const hooks = { calls, faults, falKey: options.falKey, closing: shutdown.signal }
@@ -77,7 +88,7 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   })
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }))
 
-  controlRoutes(app, calls, faults)
+  controlRoutes(app, { calls, faults, jobs })
   storageRoutes(app, { hooks, baseUrl })
   imageRoutes(app, hooks)
   queueRoutes(app, { hooks, jobs, webhooks, baseUrl })
@@ -101,6 +112,11 @@ export function createEmulator (options: EmulatorOptions): Emulator {
     },
     callsOf: operation => calls.of(operation),
     resetCalls: () => { calls.reset() },
-    faults
+    faults,
+    jobs: {
+      hold: hold => jobs.hold(hold),
+      release: release => { jobs.release(release) },
+      get holds () { return jobs.holds }
+    }
   }
 }

@@ -14,8 +14,14 @@ export interface WebhookBody {
  * Delivers `?fal_webhook=` notifications, best effort: one attempt, 5 s timeout, failures logged.
  * Unlike fal it neither retries nor signs (there is no fal key pair to sign with).
  */
+interface Scheduled {
+  url: string
+  body: () => WebhookBody
+  timer?: NodeJS.Timeout
+}
+
 export class Webhooks {
-  readonly #timers = new Map<string, NodeJS.Timeout>()
+  readonly #scheduled = new Map<string, Scheduled>()
   readonly #log: FastifyBaseLogger
   readonly #closing: AbortSignal
 
@@ -24,18 +30,29 @@ export class Webhooks {
     this.#closing = closing
   }
 
-  /** Posts `body()` to `url` at time `at`, unless unscheduled first. */
+  /** Posts `body()` to `url` at time `at` (Infinity: not until rescheduled), unless unscheduled first. */
   schedule (requestId: string, url: string, at: number, body: () => WebhookBody): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(requestId)
-      this.post(url, body())
-    }, Math.max(0, at - Date.now()))
-    this.#timers.set(requestId, timer)
+    this.unschedule(requestId)
+    this.#scheduled.set(requestId, { url, body })
+    this.reschedule(requestId, at)
+  }
+
+  /** Moves a scheduled delivery to `at`, as when a held job is released. */
+  reschedule (requestId: string, at: number): void {
+    const scheduled = this.#scheduled.get(requestId)
+    if (scheduled === undefined) return
+    clearTimeout(scheduled.timer)
+    scheduled.timer = Number.isFinite(at)
+      ? setTimeout(() => {
+        this.#scheduled.delete(requestId)
+        this.post(scheduled.url, scheduled.body())
+      }, Math.max(0, at - Date.now()))
+      : undefined
   }
 
   unschedule (requestId: string): void {
-    clearTimeout(this.#timers.get(requestId))
-    this.#timers.delete(requestId)
+    clearTimeout(this.#scheduled.get(requestId)?.timer)
+    this.#scheduled.delete(requestId)
   }
 
   post (url: string, body: WebhookBody): void {
@@ -56,7 +73,7 @@ export class Webhooks {
   }
 
   close (): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer)
-    this.#timers.clear()
+    for (const { timer } of this.#scheduled.values()) clearTimeout(timer)
+    this.#scheduled.clear()
   }
 }
