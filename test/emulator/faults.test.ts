@@ -11,15 +11,19 @@ function submit (baseUrl: string, init: RequestInit = {}): Promise<Response> {
 
 t.test('delay answers normally, late, and only for the chosen operations', async t => {
   const { emulator, baseUrl } = await startEmulator(t)
-  emulator.faults.set({ mode: 'delay', delayMs: 300, operations: ['status'] })
-  let started = Date.now()
+  // The job stays queued, so the status answers 202 however late it comes.
+  emulator.jobs.hold({ phase: 'IN_QUEUE' })
+  // Ten minutes: a delayed submit would outlast the test's timeout.
+  emulator.faults.set({ mode: 'delay', delayMs: 600_000, operations: ['status'] })
   const submitted = await submit(baseUrl)
-  t.ok(Date.now() - started < 250, 'submit is not delayed')
+  t.equal(submitted.status, 200, 'submit is not delayed')
   const { status_url: statusUrl } = await submitted.json() as { status_url: string }
-  started = Date.now()
+  emulator.faults.set({ mode: 'delay', delayMs: 300, operations: ['status'] })
+  const started = Date.now()
   const status = await fetch(statusUrl, { headers: auth })
+  // A lower bound only: a busy machine makes the answer later, never sooner.
   t.ok(Date.now() - started >= 290, 'status is delayed')
-  t.equal(status.status, 202)
+  t.equal(status.status, 202, 'then answered normally')
 })
 
 t.test('hang never answers; the client timeout releases it and close() does not wait for it', async t => {
@@ -32,7 +36,8 @@ t.test('hang never answers; the client timeout releases it and close() does not 
   while (emulator.callsOf('submit').length < 2) await new Promise(resolve => setTimeout(resolve, 10))
   const started = Date.now()
   await emulator.close()
-  t.ok(Date.now() - started < 1000, 'close() returns promptly with a request hanging')
+  // The hang is endless: any bound shows close() does not wait for it; a generous one, for busy machines.
+  t.ok(Date.now() - started < 10_000, 'close() returns promptly with a request hanging')
   t.equal(await outcome, 'failed', 'the hung request is cut off, not answered')
 })
 
@@ -105,13 +110,15 @@ t.test('control endpoints set faults and read the call log over HTTP, unrecorded
 })
 
 t.test('close() ends open status streams', async t => {
-  const { emulator, baseUrl } = await startEmulator(t, { queueMs: 60_000 })
+  const { emulator, baseUrl } = await startEmulator(t)
+  // The job never leaves the queue, so only close() can end its stream.
+  emulator.jobs.hold({ phase: 'IN_QUEUE' })
   const { status_url: statusUrl } = await (await submit(baseUrl)).json() as { status_url: string }
   const stream = await fetch(`${statusUrl}/stream?logs=1`, { headers: { ...auth, accept: 'text/event-stream' } })
   t.equal(stream.headers.get('content-type'), 'text/event-stream')
   const text = stream.text()
   const started = Date.now()
   await emulator.close()
-  t.ok(Date.now() - started < 1000)
+  t.ok(Date.now() - started < 10_000, 'close() does not wait for the stream')
   t.match(await text, /^data: \{.*"status":"IN_QUEUE"/)
 })
