@@ -26,6 +26,34 @@ t.test('delay answers normally, late, and only for the chosen operations', async
   t.equal(status.status, 202, 'then answered normally')
 })
 
+t.test('hold keeps the chosen calls waiting until the fault is cleared, then answers them normally', async t => {
+  const { emulator, baseUrl } = await startEmulator(t)
+  emulator.jobs.hold({ phase: 'IN_QUEUE' })
+  const { status_url: statusUrl } = await (await submit(baseUrl)).json() as { status_url: string }
+  emulator.faults.set({ mode: 'hold', operations: ['status'], count: 2 })
+  let answered = 0
+  const polls = [0, 1].map(async () => {
+    const response = await fetch(statusUrl, { headers: auth })
+    answered++
+    return response.status
+  })
+  while (emulator.callsOf('status').length < 2) await new Promise(resolve => setTimeout(resolve, 10))
+  t.equal(emulator.faults.current, undefined, 'its count used up, the fault applies to no further call')
+  t.equal((await fetch(statusUrl, { headers: auth })).status, 202, 'so a third poll is answered at once')
+  t.equal(answered, 0, 'while the two held polls still wait')
+  emulator.faults.clear()
+  t.same(await Promise.all(polls), [202, 202], 'cleared: both are answered normally')
+})
+
+t.test('close() ends calls held by a hold fault', async t => {
+  const { emulator, baseUrl } = await startEmulator(t)
+  emulator.faults.set({ mode: 'hold', operations: ['submit'] })
+  const outcome = submit(baseUrl).then(() => 'answered', () => 'failed')
+  while (emulator.callsOf('submit').length < 1) await new Promise(resolve => setTimeout(resolve, 10))
+  await emulator.close()
+  t.equal(await outcome, 'failed', 'cut off, not answered')
+})
+
 t.test('hang never answers; the client timeout releases it and close() does not wait for it', async t => {
   const { emulator, baseUrl } = await startEmulator(t)
   emulator.faults.set({ mode: 'hang', operations: ['submit'] })
