@@ -29,8 +29,11 @@ export const GENEROUS_LIMITS = {
   MAX_EVENT_LOOP_DELAY_MS: '0'
 }
 
-/** Slack for a loaded 2-core machine on top of a deadline. */
-export const MARGIN_MS = 2000
+/**
+ * Slack for a loaded 2-core machine on top of a deadline: generous, since only the lower bound (a
+ * deadline waited for) is exact; the upper one only has to tell "at the deadline" from "never".
+ */
+export const MARGIN_MS = 5000
 
 export async function startFaultGateway (t: Test, env: Record<string, string>): Promise<TestGateway> {
   // Jobs stay queued for the whole test, so status, cancel and stream always have one to talk about.
