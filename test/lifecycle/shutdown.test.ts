@@ -9,7 +9,6 @@ import { FAL_KEY } from '../helpers/gateway.js'
 import { ILLUSION, illusionInput } from '../routes/queue/queue-client.js'
 
 const GRACE_MS = 5000
-const POLL_DELAY_MS = 1000
 const POLLS = 50
 const STREAMS = 5
 
@@ -118,14 +117,15 @@ t.test('SIGTERM with 50 polls and 5 status streams in flight: all finish, later 
   }))
   const streamEnds = streams.map(readToEnd)
 
-  emulator.faults.set({ mode: 'delay', delayMs: POLL_DELAY_MS, operations: ['status'] })
+  // fal keeps every poll waiting until the signal has come.
+  emulator.faults.set({ mode: 'hold', operations: ['status'] })
   const polls = Array.from({ length: POLLS }, async (_, index) => {
     const response = await fetch(`${url}/queue/${ILLUSION}/requests/${submitted[index] as string}/status`)
     return { status: response.status, body: await response.text() }
   })
   const deadline = Date.now() + 30_000
   while (emulator.callsOf('status').length < POLLS && Date.now() < deadline) await sleep(10)
-  t.equal(emulator.callsOf('status').length, POLLS, 'all 50 polls reached fal')
+  t.equal(emulator.callsOf('status').length, POLLS, 'all 50 polls are waiting on fal')
 
   await signalShutdown('SIGTERM')
   // A new client, on a connection of its own: an idle pooled one may be reset by the closing server.
@@ -138,6 +138,7 @@ t.test('SIGTERM with 50 polls and 5 status streams in flight: all finish, later 
   if (late.status === 0) t.equal(late.body, 'ECONNREFUSED', 'a request after SIGTERM finds the port closed')
   else t.match({ status: late.status, body: JSON.parse(late.body) }, { status: 503, body: { code: 'SHUTTING_DOWN' } }, 'a request after SIGTERM gets 503')
 
+  emulator.faults.clear()
   const answered = await Promise.all(polls)
   t.same(answered.filter(answer => answer.status !== 200 && answer.status !== 202), [], 'all 50 in-flight polls answered 2xx')
 
