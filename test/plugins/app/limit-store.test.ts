@@ -4,7 +4,8 @@ import { waitForRedis } from '../../../src/limits/redis-client.js'
 import type { TestGateway, TestResponse } from '../../helpers/gateway.js'
 import { UNKNOWN_REQUEST_ID, operateVia, startCluster, submitVia, type Cluster, type Route } from '../../replicas/cluster.js'
 
-const BOUND_MS = 2000
+// Generous: only "bounded" versus "hanging" matters, on a machine as busy as it gets.
+const BOUND_MS = 5000
 const ROUTES: Route[] = ['typed', 'proxy']
 // A killed Redis refuses connections at once, so the timeout is not what bounds those answers; a
 // generous one keeps the burst after the restart on Redis on a loaded machine (in fail-open mode a
