@@ -70,6 +70,8 @@ async function listenGateway (t: Test, emulator: Emulator, emulatorUrl: string, 
     HOST: '127.0.0.1',
     // Load shedding is tested on its own; elsewhere a busy test machine would trip it at random.
     MAX_EVENT_LOOP_DELAY_MS: '0',
+    // So is Redis's command timeout: on a busy machine a burst queues commands past the default.
+    REDIS_COMMAND_TIMEOUT_MS: '10000',
     ...env
   })
   const logs: string[] = []
