@@ -3,12 +3,19 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { OperationSchema, type CallLog } from './calls.js'
 import { FaultSchema, type Faults } from './faults.js'
+import { HoldSchema, ReleaseSchema, type JobStore } from './jobs.js'
+
+export interface ControlContext {
+  calls: CallLog
+  faults: Faults
+  jobs: JobStore
+}
 
 /**
- * `/_emulator/*`: the fault switch and call log over HTTP, for tests that run the emulator as a
- * subprocess. Not recorded, no key: the emulator is a development tool bound to loopback.
+ * `/_emulator/*`: the fault switch, the call log and job holds over HTTP, for tests that run the
+ * emulator as a subprocess. Not recorded, no key: the emulator is a development tool bound to loopback.
  */
-export function controlRoutes (app: FastifyInstance, calls: CallLog, faults: Faults): void {
+export function controlRoutes (app: FastifyInstance, { calls, faults, jobs }: ControlContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>()
 
   typed.post('/_emulator/faults', { schema: { body: FaultSchema } }, async (request, reply) => {
@@ -30,4 +37,19 @@ export function controlRoutes (app: FastifyInstance, calls: CallLog, faults: Fau
     calls.reset()
     return reply.code(204).send()
   })
+
+  typed.post('/_emulator/holds', { schema: { body: HoldSchema } }, async (request, reply) => {
+    switch (jobs.hold(request.body)) {
+      case 'held': return reply.code(204).send()
+      case 'not-found': return reply.code(404).send({ detail: 'Request not found' })
+      case 'left-phase': return reply.code(409).send({ detail: `The request has already left ${request.body.phase}` })
+    }
+  })
+
+  typed.delete('/_emulator/holds', { schema: { querystring: ReleaseSchema } }, async (request, reply) => {
+    jobs.release(request.query)
+    return reply.code(204).send()
+  })
+
+  typed.get('/_emulator/holds', async () => jobs.holds)
 }

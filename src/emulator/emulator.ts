@@ -5,7 +5,7 @@ import { CallLog, type EmulatorCall, type Operation } from './calls.js'
 import { controlRoutes } from './control-routes.js'
 import { Faults, type FaultSwitch } from './faults.js'
 import { imageRoutes } from './image-routes.js'
-import { JobStore } from './jobs.js'
+import { JobStore, type Hold, type HoldOutcome, type Release } from './jobs.js'
 import { queueRoutes } from './queue-routes.js'
 import { storageRoutes } from './storage-routes.js'
 import { webhookRoutes } from './webhook-routes.js'
@@ -14,6 +14,7 @@ import { Webhooks } from './webhooks.js'
 export type { EmulatorCall, Operation } from './calls.js'
 export type { Fault, FaultSwitch } from './faults.js'
 export type { Webhooks } from './webhooks.js'
+export type { Hold, HoldOutcome, HeldPhase, Release } from './jobs.js'
 
 export interface EmulatorOptions {
   /** Expected credentials: requests must carry `Authorization: Key <falKey>`. */
@@ -45,6 +46,14 @@ export interface Emulator {
   faults: FaultSwitch
   /** Signed webhook deliveries: the key pair, the JWKS switch, the tamper switch, what was sent. */
   webhooks: Webhooks
+  /** Holds jobs at the end of a phase until released, so tests drive phases instead of racing them. */
+  jobs: JobControl
+}
+
+export interface JobControl {
+  hold (hold: Hold): HoldOutcome
+  release (release?: Release): void
+  readonly holds: JobStore['holds']
 }
 
 // Submits may carry data-URI images inline, well past Fastify's 1 MiB default.
@@ -60,6 +69,8 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   const faults = new Faults()
   const jobs = new JobStore({ queueMs: options.queueMs ?? 1000, processingMs: options.processingMs ?? 2000 }, options.maxJobs)
   const webhooks = new Webhooks(app.log, shutdown.signal, { retryDelaysMs: options.webhookRetryDelaysMs })
+  // A held job's webhook waits for its release.
+  jobs.onTimelineChange(job => { webhooks.reschedule(job.id, jobs.completesAt(job)) })
   let listenUrl: string | undefined
   const baseUrl = (request: FastifyRequest): string => options.publicUrl ?? listenUrl ?? `${request.protocol}://${request.host}`
   const hooks = { calls, faults, falKey: options.falKey, closing: shutdown.signal }
@@ -83,7 +94,7 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   })
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }))
 
-  controlRoutes(app, calls, faults)
+  controlRoutes(app, { calls, faults, jobs })
   storageRoutes(app, { hooks, baseUrl })
   imageRoutes(app, hooks)
   queueRoutes(app, { hooks, jobs, webhooks, baseUrl })
@@ -109,6 +120,11 @@ export function createEmulator (options: EmulatorOptions): Emulator {
     callsOf: operation => calls.of(operation),
     resetCalls: () => { calls.reset() },
     faults,
-    webhooks
+    webhooks,
+    jobs: {
+      hold: hold => jobs.hold(hold),
+      release: release => { jobs.release(release) },
+      get holds () { return jobs.holds }
+    }
   }
 }

@@ -43,7 +43,7 @@ export function falHooks (context: FalHooksContext, operation: Operation, needsK
     recorded.set(request, call)
 
     const fault = context.faults.take(operation)
-    if (fault !== undefined && await applyFault(fault, request, reply, context.closing)) return reply
+    if (fault !== undefined && await applyFault(fault, request, reply, context.closing, context.faults.released)) return reply
 
     if (needsKey) {
       const problem = checkKey(request.headers.authorization)

@@ -1,3 +1,4 @@
+import { once, setMaxListeners } from 'node:events'
 import { STATUS_CODES } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Type, type Static } from '@sinclair/typebox'
@@ -16,7 +17,9 @@ export const FaultSchema = Type.Object({
     /** A 200 HTML page, as a misrouted edge or a captive portal would answer. */
     Type.Literal('html'),
     /** `status` (default 503) with a body echoing the request's headers, key included. */
-    Type.Literal('echo-headers')
+    Type.Literal('echo-headers'),
+    // Waits until the fault is cleared or replaced, then answers normally: a delay the test ends.
+    Type.Literal('hold')
   ]),
   /** Operations the fault applies to; all when omitted. */
   operations: Type.Optional(Type.Array(OperationSchema)),
@@ -42,17 +45,25 @@ const DEFAULT_STATUS = 503
 export class Faults implements FaultSwitch {
   #fault: Fault | undefined
   #remaining = Infinity
+  #release = Faults.#releaseSwitch()
 
   get current (): Fault | undefined {
     return this.#fault
   }
 
+  /** Aborts when the fault is cleared or replaced: what calls held by a `hold` fault wait for. */
+  get released (): AbortSignal {
+    return this.#release.signal
+  }
+
   set (fault: Fault): void {
+    this.#releaseHeld()
     this.#fault = { ...fault }
     this.#remaining = fault.count ?? Infinity
   }
 
   clear (): void {
+    this.#releaseHeld()
     this.#fault = undefined
   }
 
@@ -62,18 +73,39 @@ export class Faults implements FaultSwitch {
     if (fault === undefined) return undefined
     if (fault.operations !== undefined && !fault.operations.includes(operation)) return undefined
     this.#remaining -= 1
-    if (this.#remaining <= 0) this.clear()
+    // Used up, it applies to no further call; the calls it holds wait for clear() all the same.
+    if (this.#remaining <= 0) this.#fault = undefined
     return fault
+  }
+
+  #releaseHeld (): void {
+    this.#release.abort()
+    this.#release = Faults.#releaseSwitch()
+  }
+
+  static #releaseSwitch (): AbortController {
+    const release = new AbortController()
+    // Every held call listens.
+    setMaxListeners(0, release.signal)
+    return release
   }
 }
 
 /**
  * Plays `fault` on this request. Resolves true when the fault took over the answer (the route must
- * not run), false when the request should go on normally (after a delay).
- * `closing` aborts when the emulator closes, so neither a delay nor a hang keeps it open.
+ * not run), false when the request should go on normally (after a delay, or once `released`).
+ * `closing` aborts when the emulator closes, so neither a delay, a hold nor a hang keeps it open.
  */
-export async function applyFault (fault: Fault, request: FastifyRequest, reply: FastifyReply, closing: AbortSignal): Promise<boolean> {
+export async function applyFault (fault: Fault, request: FastifyRequest, reply: FastifyReply, closing: AbortSignal, released: AbortSignal): Promise<boolean> {
   switch (fault.mode) {
+    case 'hold': {
+      const either = AbortSignal.any([released, closing])
+      if (!either.aborted) await once(either, 'abort')
+      if (!closing.aborted) return false
+      reply.hijack()
+      request.raw.destroy()
+      return true
+    }
     case 'delay':
       try {
         await sleep(fault.delayMs ?? DEFAULT_DELAY_MS, undefined, { signal: closing })

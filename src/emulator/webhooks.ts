@@ -69,6 +69,12 @@ export interface WebhooksOptions {
  * deliveries forged, unsigned, stale, tampered, duplicated or oversized, so a verifier is tested
  * against a real signer over real sockets.
  */
+interface Scheduled {
+  url: string
+  body: () => WebhookBody
+  timer?: NodeJS.Timeout
+}
+
 export class Webhooks {
   readonly keys = new WebhookKeys()
   /** Deliveries made, newest last (the most recent 1000). */
@@ -76,7 +82,7 @@ export class Webhooks {
   /** Off: the JWKS endpoint answers 503, as during an outage. */
   jwksAvailable = true
   jwksFetches = 0
-  readonly #timers = new Map<string, NodeJS.Timeout>()
+  readonly #scheduled = new Map<string, Scheduled>()
   readonly #retries = new Set<NodeJS.Timeout>()
   readonly #log: FastifyBaseLogger
   readonly #closing: AbortSignal
@@ -98,18 +104,29 @@ export class Webhooks {
     this.#tamperLeft = tamper.count ?? 1
   }
 
-  /** Posts `body()` to `url` at time `at`, unless unscheduled first. */
+  /** Posts `body()` to `url` at time `at` (Infinity: not until rescheduled), unless unscheduled first. */
   schedule (requestId: string, url: string, at: number, body: () => WebhookBody): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(requestId)
-      this.post(url, body())
-    }, Math.max(0, at - Date.now()))
-    this.#timers.set(requestId, timer)
+    this.unschedule(requestId)
+    this.#scheduled.set(requestId, { url, body })
+    this.reschedule(requestId, at)
+  }
+
+  /** Moves a scheduled delivery to `at`, as when a held job is released. */
+  reschedule (requestId: string, at: number): void {
+    const scheduled = this.#scheduled.get(requestId)
+    if (scheduled === undefined) return
+    clearTimeout(scheduled.timer)
+    scheduled.timer = Number.isFinite(at)
+      ? setTimeout(() => {
+        this.#scheduled.delete(requestId)
+        this.post(scheduled.url, scheduled.body())
+      }, Math.max(0, at - Date.now()))
+      : undefined
   }
 
   unschedule (requestId: string): void {
-    clearTimeout(this.#timers.get(requestId))
-    this.#timers.delete(requestId)
+    clearTimeout(this.#scheduled.get(requestId)?.timer)
+    this.#scheduled.delete(requestId)
   }
 
   /** Delivers with fal's retries: until the receiver answers 2xx or the schedule runs out. */
@@ -179,9 +196,9 @@ export class Webhooks {
   }
 
   close (): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer)
+    for (const { timer } of this.#scheduled.values()) clearTimeout(timer)
     for (const timer of this.#retries) clearTimeout(timer)
-    this.#timers.clear()
+    this.#scheduled.clear()
     this.#retries.clear()
   }
 }

@@ -48,8 +48,7 @@ const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (ap
 t.test('the /demo page runs both models in real Chromium without ever holding the fal key', { skip: missing }, async t => {
   const gateway = await startGateway(t, {
     env: { DEMO_ENABLED: 'true' },
-    // Slow enough that the page sees the queue and the logs, fast enough for a test.
-    emulator: { queueMs: 600, processingMs: 1200 }
+    emulator: { queueMs: 300, processingMs: 600 }
   })
   const work = await mkdtemp(join(tmpdir(), 'demo-e2e-'))
   t.teardown(() => rm(work, { recursive: true, force: true }))
@@ -94,12 +93,26 @@ t.test('the /demo page runs both models in real Chromium without ever holding th
     Object.assign(window, { statusSeen: seen })
   })
   const statusSeen = (slug: string) => page.evaluate(id => (window as unknown as { statusSeen: Record<string, string[]> }).statusSeen[id] ?? [], `${slug}-status`)
+  // fal holds the model's next job in each phase until the page has shown it.
+  const holdEachPhase = (): void => {
+    gateway.emulator.jobs.hold({ phase: 'IN_QUEUE' })
+    gateway.emulator.jobs.hold({ phase: 'IN_PROGRESS' })
+  }
+  const releaseEachPhaseOnceShown = async (slug: string): Promise<void> => {
+    const status = page.locator(`#${slug}-status`)
+    await status.filter({ hasText: /^In queue/ }).waitFor()
+    gateway.emulator.jobs.release({ phase: 'IN_QUEUE' })
+    await status.filter({ hasText: /^Generating/ }).waitFor()
+    gateway.emulator.jobs.release({ phase: 'IN_PROGRESS' })
+  }
 
   await t.test('Illusion Diffusion with a pattern uploaded from disk', async t => {
     await page.setInputFiles('#illusion-diffusion-image_url', patternPath)
     await page.fill('#illusion-diffusion-prompt', 'a spiral staircase in a lighthouse, seen from above')
     await page.fill('#illusion-diffusion-seed', '42')
+    holdEachPhase()
     await page.click('#illusion-diffusion button[type="submit"]')
+    await releaseEachPhaseOnceShown('illusion-diffusion')
 
     t.ok(await resultWidth(page, 'illusion-diffusion') > 0, 'the result image is shown')
     await page.locator('#illusion-diffusion .status[data-tone="done"]').waitFor()
@@ -121,7 +134,9 @@ t.test('the /demo page runs both models in real Chromium without ever holding th
 
   await t.test('Layer Diffusion, shown on a checkerboard', async t => {
     await page.fill('#layer-diffusion-prompt', 'a red paper lantern')
+    holdEachPhase()
     await page.click('#layer-diffusion button[type="submit"]')
+    await releaseEachPhaseOnceShown('layer-diffusion')
 
     t.ok(await resultWidth(page, 'layer-diffusion') > 0, 'the result image is shown')
     await page.locator('#layer-diffusion .status[data-tone="done"]').waitFor()

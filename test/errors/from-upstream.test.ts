@@ -14,7 +14,9 @@ async function startWithJob (t: Test, env: Record<string, string> = {}): Promise
   // These tests look at how each failure is answered, not at retries or breakers (tested on their own).
   const isolated = { RATE_LIMIT_SUBMIT_MAX: '1000', UPSTREAM_RETRIES: '0', BREAKER_VOLUME_THRESHOLD: '100000' }
   const gateway = await startQueueGateway(t, { env: { ...isolated, ...env }, emulator: { queueMs: 60_000 } })
-  const submitted = await gateway.request(`/queue/${ILLUSION}`, json(illusionInput))
+  // Some tests give fal a short deadline: on a busy machine the setup submit may miss it, so it tries again.
+  let submitted = await gateway.request(`/queue/${ILLUSION}`, json(illusionInput))
+  for (let attempt = 1; submitted.status === 504 && attempt < 10; attempt++) submitted = await gateway.request(`/queue/${ILLUSION}`, json(illusionInput))
   t.equal(submitted.status, 202, 'the job to poll was submitted')
   gateway.emulator.resetCalls()
   return { gateway, requestId: submitted.json().request_id }

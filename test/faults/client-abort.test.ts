@@ -5,7 +5,7 @@ import { ILLUSION, illusionInput } from '../routes/queue/queue-client.js'
 import { FAL_OPERATION, ownedRequest, startFaultGateway, type Call } from './fault-client.js'
 
 /** Waits (bounded) for `check`, so a broken gateway fails the test instead of hanging it. */
-async function eventually (check: () => boolean | Promise<boolean>, maxMs = 3000): Promise<boolean> {
+async function eventually (check: () => boolean | Promise<boolean>, maxMs = 20_000): Promise<boolean> {
   const deadline = Date.now() + maxMs
   while (Date.now() < deadline) {
     if (await check()) return true

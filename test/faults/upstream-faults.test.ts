@@ -14,19 +14,24 @@ import {
 const DEADLINE_MS = 1000
 const RETRIES = 2
 
-// Each operation's own setting; the general one is far off, so a test passing proves they apply.
+// Deadlines far off, so a call fal answers (however busy the machine) never times out.
 const ENV = {
   UPSTREAM_TIMEOUT_MS: '20000',
-  UPSTREAM_TIMEOUT_SUBMIT_MS: String(DEADLINE_MS),
-  UPSTREAM_TIMEOUT_STATUS_MS: String(DEADLINE_MS),
-  UPSTREAM_TIMEOUT_RESULT_MS: String(DEADLINE_MS),
-  UPSTREAM_TIMEOUT_CANCEL_MS: String(DEADLINE_MS),
-  UPSTREAM_TIMEOUT_UPLOAD_MS: String(DEADLINE_MS),
   STREAM_TIMEOUT_MS: '20000',
   UPSTREAM_RETRIES: String(RETRIES),
   UPSTREAM_RETRY_BASE_MS: '10',
   // Breakers are tested on their own (breaker.test.ts); here every failure must reach fal.
   BREAKER_VOLUME_THRESHOLD: '100000'
+}
+
+// Each operation's own deadline, short; the general one stays far off, so a timeout at
+// DEADLINE_MS proves they apply.
+const SHORT_DEADLINES = {
+  UPSTREAM_TIMEOUT_SUBMIT_MS: String(DEADLINE_MS),
+  UPSTREAM_TIMEOUT_STATUS_MS: String(DEADLINE_MS),
+  UPSTREAM_TIMEOUT_RESULT_MS: String(DEADLINE_MS),
+  UPSTREAM_TIMEOUT_CANCEL_MS: String(DEADLINE_MS),
+  UPSTREAM_TIMEOUT_UPLOAD_MS: String(DEADLINE_MS)
 }
 
 const CALLS: Call[] = ['submit', 'status', 'result', 'cancel', 'stream', 'proxy-submit', 'proxy-status', 'proxy-upload']
@@ -54,9 +59,10 @@ t.test('fal slow but within the deadline: the call succeeds', async t => {
   }
 })
 
-for (const fault of [{ mode: 'delay', delayMs: 5000 }, { mode: 'hang' }] as const) {
+// A delay of a minute: only the deadline can end the call within the test.
+for (const fault of [{ mode: 'delay', delayMs: 60_000 }, { mode: 'hang' }] as const) {
   t.test(`fal ${fault.mode === 'hang' ? 'hanging' : 'slower than the deadline'}: 504 UPSTREAM_TIMEOUT within the deadline`, async t => {
-    const gateway = await startFaultGateway(t, ENV)
+    const gateway = await startFaultGateway(t, { ...ENV, ...SHORT_DEADLINES })
     for (const call of CALLS) {
       const { answer, elapsed, falCalls } = await withFault(gateway, call, fault)
       checkFailure(t, gateway, answer, { status: 504, code: 'UPSTREAM_TIMEOUT' }, `${fault.mode} on ${call}`)
@@ -129,10 +135,10 @@ t.test("fal refusing the gateway's key: 502 GATEWAY_MISCONFIGURED and an error l
 })
 
 t.test('each operation has its own deadline', async t => {
-  const gateway = await startFaultGateway(t, { ...ENV, UPSTREAM_TIMEOUT_STATUS_MS: '3000', UPSTREAM_TIMEOUT_RESULT_MS: '400' })
-  const slowStatus = await withFault(gateway, 'status', { mode: 'delay', delayMs: 900 })
-  t.equal(slowStatus.answer.status, 202, 'a status 900 ms late is within UPSTREAM_TIMEOUT_STATUS_MS=3000')
-  const slowResult = await withFault(gateway, 'result', { mode: 'delay', delayMs: 900 })
-  checkFailure(t, gateway, slowResult.answer, { status: 504, code: 'UPSTREAM_TIMEOUT' }, 'result 900 ms late')
-  t.ok(slowResult.elapsed < 400 + MARGIN_MS, `a result 900 ms late is cut at UPSTREAM_TIMEOUT_RESULT_MS=400 (${slowResult.elapsed} ms)`)
+  const gateway = await startFaultGateway(t, { ...ENV, ...SHORT_DEADLINES, UPSTREAM_TIMEOUT_SUBMIT_MS: '30000', UPSTREAM_TIMEOUT_STATUS_MS: '30000', UPSTREAM_TIMEOUT_RESULT_MS: '400' })
+  const slowStatus = await withFault(gateway, 'status', { mode: 'delay', delayMs: 1500 })
+  t.equal(slowStatus.answer.status, 202, `a status 1.5 s late, past the other operations' ${DEADLINE_MS} ms, is within UPSTREAM_TIMEOUT_STATUS_MS=30000`)
+  const hangingResult = await withFault(gateway, 'result', { mode: 'hang' })
+  checkFailure(t, gateway, hangingResult.answer, { status: 504, code: 'UPSTREAM_TIMEOUT' }, 'result hanging')
+  t.ok(hangingResult.elapsed >= 390 && hangingResult.elapsed < DEADLINE_MS + MARGIN_MS, `a hanging result is cut by UPSTREAM_TIMEOUT_RESULT_MS=400, not the general 20 s (${hangingResult.elapsed} ms)`)
 })

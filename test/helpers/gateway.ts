@@ -18,6 +18,11 @@ export interface TestGateway {
   emulatorUrl: string
   /** Every log line the gateway wrote. */
   logs: string[]
+  /**
+   * `METHOD url` of every request the gateway received, as it arrives: a test waits on it to know
+   * its requests are all in (held by an emulator fault, say) instead of guessing how long that takes.
+   */
+  arrived: string[]
   /** fetch against the gateway that records each response for the key-leak check. */
   request: (path: string, init?: RequestInit) => Promise<TestResponse>
 }
@@ -65,6 +70,8 @@ async function listenGateway (t: Test, emulator: Emulator, emulatorUrl: string, 
     HOST: '127.0.0.1',
     // Load shedding is tested on its own; elsewhere a busy test machine would trip it at random.
     MAX_EVENT_LOOP_DELAY_MS: '0',
+    // So is Redis's command timeout: on a busy machine a burst queues commands past the default.
+    REDIS_COMMAND_TIMEOUT_MS: '10000',
     ...env
   })
   const logs: string[] = []
@@ -75,6 +82,8 @@ async function listenGateway (t: Test, emulator: Emulator, emulatorUrl: string, 
     }
   })
   const app = await buildApp(config, { logger: { ...(loggerOptions(config) as object), stream } })
+  const arrived: string[] = []
+  app.addHook('onRequest', async request => { arrived.push(`${request.method} ${request.url}`) })
   prepare?.(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
@@ -94,7 +103,7 @@ async function listenGateway (t: Test, emulator: Emulator, emulatorUrl: string, 
     const leaks = keyLeaks([...logs, ...seen])
     if (leaks.length > 0) throw new Error(`the fal key appears in ${leaks.length} log line(s) or response(s)`)
   })
-  return { app, config, url, emulator, emulatorUrl, logs, request }
+  return { app, config, url, emulator, emulatorUrl, logs, arrived, request }
 }
 
 /** The bar's item 5: the key (or its secret half) is nowhere in what the gateway emitted. */

@@ -69,7 +69,7 @@ export async function startRedisServer (args: string[] = []): Promise<RedisServe
   }
 }
 
-async function waitForPong (port: number, child: ChildProcess, timeoutMs = 5000): Promise<void> {
+async function waitForPong (port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode})`)

@@ -27,10 +27,12 @@ t.test('once draining, new requests get the gateway\'s 503 SHUTTING_DOWN with Co
 t.test('a request in flight when the drain starts finishes, and closes its connection', async t => {
   const gateway = await startGateway(t)
   const { request_id: id } = (await submit(gateway, ILLUSION, illusionInput)).json()
-  gateway.emulator.faults.set({ mode: 'delay', delayMs: 300, operations: ['status'] })
+  // fal keeps the poll waiting until the drain has started.
+  gateway.emulator.faults.set({ mode: 'hold', operations: ['status'] })
   const poll = gateway.request(`/queue/${ILLUSION}/requests/${id as string}/status`)
   while (gateway.emulator.callsOf('status').length === 0) await new Promise(resolve => setTimeout(resolve, 5))
   gateway.app.drain()
+  gateway.emulator.faults.clear()
   const answer = await poll
   t.ok(answer.status === 200 || answer.status === 202, `the poll in flight is answered normally (${answer.status})`)
   t.equal(answer.headers.get('connection'), 'close', 'and its keep-alive connection is not kept for later')

@@ -27,12 +27,14 @@ async function slowDrip (gateway: TestGateway, head: string, drip: string, every
 }
 
 const limits = { HEADERS_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '1000' }
+/** Far below how long the drips last (20 s and more), far above the timeouts even on a busy machine. */
+const CUT_BOUND_MS = 10_000
 
 t.test('a client dripping its headers is cut off with 408 after HEADERS_TIMEOUT_MS', async t => {
   const gateway = await startGateway(t, { env: limits })
   const cut = await slowDrip(gateway, `GET /queue/${ILLUSION}/requests/x/status HTTP/1.1\r\nhost: gateway\r\n`, 'x-slow: ' + 'a'.repeat(100), 200)
   t.match(cut.response, /^HTTP\/1\.1 408/, 'answered 408 Request Timeout')
-  t.ok(cut.afterMs < 3000, `cut off after ${cut.afterMs} ms, not after the whole drip`)
+  t.ok(cut.afterMs < CUT_BOUND_MS, `cut off after ${cut.afterMs} ms, not after the whole drip`)
   t.equal(gateway.emulator.calls.length, 0, 'fal received nothing')
 })
 
@@ -40,9 +42,9 @@ t.test('a client dripping its body is cut off with 408 after REQUEST_TIMEOUT_MS'
   const gateway = await startGateway(t, { env: limits })
   const body = JSON.stringify(illusionInput)
   const head = `POST /queue/${ILLUSION} HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`
-  const cut = await slowDrip(gateway, head, body, 200)
+  const cut = await slowDrip(gateway, head, body, 400)
   t.match(cut.response, /^HTTP\/1\.1 408/, 'answered 408 Request Timeout')
-  t.ok(cut.afterMs < 3500, `cut off after ${cut.afterMs} ms`)
+  t.ok(cut.afterMs < CUT_BOUND_MS, `cut off after ${cut.afterMs} ms, not after the whole drip`)
   t.equal(gateway.emulator.callsOf('submit').length, 0, 'fal received nothing')
 })
 
@@ -51,7 +53,7 @@ t.test('an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS', as
   t.equal(gateway.app.server.keepAliveTimeout, 300)
   const cut = await slowDrip(gateway, 'GET /healthz HTTP/1.1\r\nhost: gateway\r\n\r\n', '', 1000)
   t.match(cut.response, /^HTTP\/1\.1 200/)
-  t.ok(cut.afterMs >= 250 && cut.afterMs < 2000, `closed after ${cut.afterMs} ms of idleness`)
+  t.ok(cut.afterMs >= 250 && cut.afterMs < CUT_BOUND_MS, `closed after ${cut.afterMs} ms of idleness`)
 })
 
 t.test('an oversized body gets 413 BODY_TOO_LARGE in the gateway\'s shape', async t => {

@@ -23,7 +23,8 @@ limitStoreSuite(t, async (count) => {
   return await Promise.all(Array.from({ length: count }, async () => createRedisLimitStore({ client: await connect(), prefix })))
 })
 
-const BOUND_MS = 2000
+// Generous: only "bounded" versus "hanging" matters, on a machine as busy as it gets.
+const BOUND_MS = 5000
 
 async function everyOperation (store: LimitStore): Promise<void> {
   const held = { clientId: 'key:acme', reservationId: randomUUID() }

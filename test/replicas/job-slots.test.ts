@@ -3,9 +3,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { TestGateway, TestResponse } from '../helpers/gateway.js'
 import { operateVia, startCluster, submitVia, type Route } from './cluster.js'
 
-// Jobs wait long enough in fal's queue that a cancel always finds them there.
-const emulator = { queueMs: 1500, processingMs: 100 }
-
 function checkRefusal (t: Test, answer: TestResponse, code: 'CONCURRENCY_LIMIT' | 'QUOTA_EXCEEDED', what: string): void {
   t.equal(answer.status, 429, `${what}: 429`)
   t.equal(answer.json().code, code, `${what}: ${code}`)
@@ -19,7 +16,7 @@ async function accepted (t: Test, gateway: TestGateway, route: Route, what: stri
 }
 
 async function pollUntilCompleted (gateway: TestGateway, route: Route, requestId: string): Promise<string | undefined> {
-  const deadline = Date.now() + 10_000
+  const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
     const answer = await operateVia(gateway, route, 'status', requestId)
     const status = answer.json().status as string | undefined
@@ -30,8 +27,10 @@ async function pollUntilCompleted (gateway: TestGateway, route: Route, requestId
 }
 
 t.test('MAX_IN_FLIGHT holds across replicas; a cancel or a completion frees the slot', async t => {
-  const cluster = await startCluster(t, { env: { MAX_IN_FLIGHT: '2', DAILY_SUBMIT_QUOTA: '100' }, emulator })
+  const cluster = await startCluster(t, { env: { MAX_IN_FLIGHT: '2', DAILY_SUBMIT_QUOTA: '100' } })
   const [a, b] = cluster.gateways as [TestGateway, TestGateway]
+  // Jobs stay in fal's queue until the test lets one go: a cancel always finds them there.
+  cluster.emulator.jobs.hold({ phase: 'IN_QUEUE' })
 
   const first = await accepted(t, a, 'typed', 'job 1 on A')
   t.equal(first.headers.get('x-jobs-in-flight'), '1', 'x-jobs-in-flight counts it')
@@ -47,14 +46,16 @@ t.test('MAX_IN_FLIGHT holds across replicas; a cancel or a completion frees the 
   await accepted(t, b, 'typed', 'after the cancel, job 3 on B')
   checkRefusal(t, await submitVia(a, 'typed'), 'CONCURRENCY_LIMIT', 'with jobs 1 and 3 in flight, another')
 
+  cluster.emulator.jobs.release({ requestId: first.json().request_id })
   t.equal(await pollUntilCompleted(b, 'typed', first.json().request_id), 'COMPLETED', 'job 1 is polled to COMPLETED on B')
   await accepted(t, a, 'proxy', 'after the completion, job 4 on A')
   t.equal(cluster.emulator.callsOf('submit').length, 4, 'fal received exactly the 4 admitted submits')
 })
 
 t.test('DAILY_SUBMIT_QUOTA holds across replicas and a finished job does not give it back', async t => {
-  const cluster = await startCluster(t, { env: { MAX_IN_FLIGHT: '100', DAILY_SUBMIT_QUOTA: '3' }, emulator })
+  const cluster = await startCluster(t, { env: { MAX_IN_FLIGHT: '100', DAILY_SUBMIT_QUOTA: '3' } })
   const [a, b] = cluster.gateways as [TestGateway, TestGateway]
+  cluster.emulator.jobs.hold({ phase: 'IN_QUEUE' })
 
   const remaining: Array<string | null> = []
   const submitted: TestResponse[] = []
@@ -75,8 +76,9 @@ t.test('DAILY_SUBMIT_QUOTA holds across replicas and a finished job does not giv
 })
 
 t.test('a submit fal refuses gives its slot and its quota back', async t => {
-  const cluster = await startCluster(t, { env: { MAX_IN_FLIGHT: '2', DAILY_SUBMIT_QUOTA: '3' }, emulator })
+  const cluster = await startCluster(t, { env: { MAX_IN_FLIGHT: '2', DAILY_SUBMIT_QUOTA: '3' } })
   const [a, b] = cluster.gateways as [TestGateway, TestGateway]
+  cluster.emulator.jobs.hold({ phase: 'IN_QUEUE' })
 
   cluster.emulator.faults.set({ mode: 'status', status: 500, operations: ['submit'], count: 1 })
   const refused = await submitVia(a, 'typed')

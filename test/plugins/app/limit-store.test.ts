@@ -4,12 +4,13 @@ import { waitForRedis } from '../../../src/redis/redis-client.js'
 import type { TestGateway, TestResponse } from '../../helpers/gateway.js'
 import { UNKNOWN_REQUEST_ID, operateVia, startCluster, submitVia, type Cluster, type Route } from '../../replicas/cluster.js'
 
-const BOUND_MS = 2000
+// Generous: only "bounded" versus "hanging" matters, on a machine as busy as it gets.
+const BOUND_MS = 10_000
 const ROUTES: Route[] = ['typed', 'proxy']
 // A killed Redis refuses connections at once, so the timeout is not what bounds those answers; a
 // generous one keeps the burst after the restart on Redis on a loaded machine (in fail-open mode a
 // timed-out command would fall back to this node's counters).
-const KILL_TIMEOUTS = { REDIS_COMMAND_TIMEOUT_MS: '1500' }
+const KILL_TIMEOUTS = { REDIS_COMMAND_TIMEOUT_MS: '5000' }
 
 async function timed (request: () => Promise<TestResponse>): Promise<{ answer: TestResponse, ms: number }> {
   const started = performance.now()

@@ -16,11 +16,23 @@ async function clientThroughGateway (t: Parameters<typeof startGateway>[0]): Pro
 for (const [model, input] of [[ILLUSION, illusionInput], [LAYER, { prompt: 'a glass bottle' }]] as const) {
   t.test(`subscribe to ${model} through the gateway, with queue updates and logs`, async t => {
     const { fal, gateway } = await clientThroughGateway(t)
+    // Each phase lasts until the client has seen it.
+    gateway.emulator.jobs.hold({ phase: 'IN_QUEUE' })
+    gateway.emulator.jobs.hold({ phase: 'IN_PROGRESS' })
     const updates: QueueStatus[] = []
-    const result = await fal.subscribe(model, { input, logs: true, pollInterval: 50, onQueueUpdate: update => { updates.push(update) } })
+    const result = await fal.subscribe(model, {
+      input,
+      logs: true,
+      pollInterval: 50,
+      onQueueUpdate: update => {
+        updates.push(update)
+        if (update.status !== 'COMPLETED') gateway.emulator.jobs.release({ phase: update.status })
+      }
+    })
     t.match(result.requestId, /^[0-9a-f-]{36}$/, 'the request id came back through x-fal-request-id')
     t.match(result.data, { image: { url: String, content_type: 'image/png', width: Number, height: Number }, seed: Number })
     t.ok(updates.some(update => update.status === 'IN_QUEUE'), 'saw the job queued')
+    t.ok(updates.some(update => update.status === 'IN_PROGRESS'), 'saw the job running')
     const logs = updates.flatMap(update => 'logs' in update ? update.logs ?? [] : [])
     t.ok(logs.length > 0, 'saw log lines')
     const submits = gateway.emulator.callsOf('submit')
@@ -30,12 +42,14 @@ for (const [model, input] of [[ILLUSION, illusionInput], [LAYER, { prompt: 'a gl
 }
 
 t.test('queue.submit, status, result and cancel, one at a time', async t => {
-  const { fal } = await clientThroughGateway(t)
+  const { fal, gateway } = await clientThroughGateway(t)
+  gateway.emulator.jobs.hold({ phase: 'IN_QUEUE' })
   const { request_id: requestId } = await fal.queue.submit(ILLUSION, { input: illusionInput })
   const early = await fal.queue.status(ILLUSION, { requestId, logs: true })
-  t.match(early.status, /IN_QUEUE|IN_PROGRESS/)
+  t.equal(early.status, 'IN_QUEUE')
+  gateway.emulator.jobs.release({ requestId })
   let status = early
-  for (let i = 0; i < 200 && status.status !== 'COMPLETED'; i++) {
+  for (const deadline = Date.now() + 20_000; status.status !== 'COMPLETED' && Date.now() < deadline;) {
     await new Promise(resolve => setTimeout(resolve, 30))
     status = await fal.queue.status(ILLUSION, { requestId, logs: true })
   }
@@ -44,6 +58,7 @@ t.test('queue.submit, status, result and cancel, one at a time', async t => {
   t.equal(result.requestId, requestId)
   t.match(result.data, { image: { url: String }, seed: Number })
 
+  // New jobs are still held in the queue: this one cannot complete before the cancel.
   const queued = await fal.queue.submit(LAYER, { input: {} })
   await fal.queue.cancel(LAYER, { requestId: queued.request_id })
   const cancelled = await fal.queue.status(LAYER, { requestId: queued.request_id })
@@ -51,14 +66,19 @@ t.test('queue.submit, status, result and cancel, one at a time', async t => {
 })
 
 t.test('queue.streamStatus passes the status stream through to completion', async t => {
-  const { fal } = await clientThroughGateway(t)
+  const { fal, gateway } = await clientThroughGateway(t)
+  // Queued until the stream has shown it so.
+  gateway.emulator.jobs.hold({ phase: 'IN_QUEUE' })
   const { request_id: requestId } = await fal.queue.submit(LAYER, { input: { prompt: 'a cat' } })
   const stream = await fal.queue.streamStatus(LAYER, { requestId, logs: true })
   const seen: string[] = []
-  stream.on('data', (update: QueueStatus) => { seen.push(update.status) })
+  stream.on('data', (update: QueueStatus) => {
+    seen.push(update.status)
+    if (update.status === 'IN_QUEUE') gateway.emulator.jobs.release()
+  })
   const done = await stream.done()
   t.equal(done.status, 'COMPLETED')
-  t.ok(seen.includes('IN_PROGRESS') || seen.includes('IN_QUEUE'), 'events arrived before completion')
+  t.equal(seen[0], 'IN_QUEUE', 'events arrived before completion')
 })
 
 t.test('storage.upload goes through the gateway, then the file is a valid input', async t => {

@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs'
 import t from 'tap'
-import { ILLUSION, LAYER, illusionInput, layerInput, pathOf, pollUntilCompleted, submit, startQueueGateway } from './queue-client.js'
+import { ILLUSION, LAYER, holdEveryPhase, illusionInput, layerInput, pathOf, pollUntilCompleted, submit, startQueueGateway } from './queue-client.js'
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -16,8 +16,9 @@ const cases = [
 
 for (const { appId, input, size, alpha } of cases) {
   t.test(`${appId}: submit, poll the status with logs, fetch the result and its PNG`, async t => {
-    // Long enough phases that a poll every ~40 ms sees each of them even on a loaded machine.
-    const gateway = await startQueueGateway(t, { emulator: { queueMs: 300, processingMs: 1000 } })
+    const gateway = await startQueueGateway(t, { emulator: { queueMs: 100, processingMs: 300 } })
+    // The job waits in each phase until a poll has seen it there.
+    holdEveryPhase(gateway)
     const submitted = await submit(gateway, appId, input)
     t.equal(submitted.status, 202, 'submit answers 202')
     const body = submitted.json()
@@ -30,7 +31,7 @@ for (const { appId, input, size, alpha } of cases) {
     )
     t.equal(gateway.emulator.callsOf('submit').length, 1, 'fal received the submit once')
 
-    const polls = await pollUntilCompleted(gateway, `${pathOf(body.status_url)}?logs=1`)
+    const polls = await pollUntilCompleted(gateway, `${pathOf(body.status_url)}?logs=1`, 20_000, { releaseSeenPhases: true })
     const pending = polls.filter(poll => poll.status === 202).map(poll => poll.json())
     const last = polls.at(-1)
     t.ok(pending.some(status => status.status === 'IN_QUEUE'), 'a poll saw the job queued (202 IN_QUEUE)')
@@ -60,7 +61,8 @@ for (const { appId, input, size, alpha } of cases) {
   })
 
   t.test(`${appId}: cancel a queued job the way @fal-ai/client does`, async t => {
-    const gateway = await startQueueGateway(t, { emulator: { queueMs: 10_000, processingMs: 100 } })
+    const gateway = await startQueueGateway(t)
+    gateway.emulator.jobs.hold({ phase: 'IN_QUEUE' })
     const queued = (await submit(gateway, appId, input)).json()
     // The way @fal-ai/client cancels: PUT, JSON content type, no body.
     const cancelled = await gateway.request(pathOf(queued.cancel_url), { method: 'PUT', headers: { 'content-type': 'application/json' } })
