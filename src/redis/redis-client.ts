@@ -8,6 +8,8 @@ export interface RedisClientOptions {
   maxReconnectDelayMs?: number
   /** ioredis reports connection errors as events; without a listener it prints them to stderr. */
   onError?: (err: Error) => void
+  /** Shown by Redis's CLIENT LIST, so an operator can tell the gateway's connections apart. */
+  connectionName?: string
 }
 
 /**
@@ -18,6 +20,7 @@ export interface RedisClientOptions {
 export function createRedisClient (url: string, options: RedisClientOptions = {}): Redis {
   const maxDelay = options.maxReconnectDelayMs ?? 2000
   const client = new Redis(url, {
+    connectionName: options.connectionName,
     enableOfflineQueue: false,
     // Commands issued in the same tick (a rate count and an ownership lookup) share one write.
     enableAutoPipelining: true,

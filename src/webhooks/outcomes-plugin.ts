@@ -33,7 +33,7 @@ export default fp<{ config: Config }>(async function outcomes (fastify, { config
     if (Date.now() - lastError > 1000) log.warn({ err: { message: (error as Error).message } }, 'outcome store: redis unreachable')
     lastError = Date.now()
   }
-  const subscriber = createRedisClient(config.redis.url, { commandTimeoutMs: config.redis.commandTimeoutMs, onError })
+  const subscriber = createRedisClient(config.redis.url, { commandTimeoutMs: config.redis.commandTimeoutMs, onError, connectionName: 'fal-gateway-outcomes' })
   const store = createRedisOutcomeStore({ client: redis, subscriber, bounds, onError })
   fastify.decorate('outcomes', store)
   fastify.addHook('onClose', async () => { await store.close() })

@@ -15,6 +15,6 @@ export async function projectCopy (t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'fal-gateway-copy-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   for (const file of ['package.json', 'tsconfig.json']) await copyFile(join(projectRoot, file), join(dir, file))
-  for (const folder of ['src', 'node_modules']) await symlink(join(projectRoot, folder), join(dir, folder), 'dir')
+  for (const folder of ['src', 'scripts', 'node_modules']) await symlink(join(projectRoot, folder), join(dir, folder), 'dir')
   return dir
 }

@@ -27,6 +27,7 @@ export default fp<{ config: Config }>(async function redis (fastify, { config })
   let lastWarning = 0
   const client = createRedisClient(config.redis.url, {
     commandTimeoutMs: config.redis.commandTimeoutMs,
+    connectionName: 'fal-gateway',
     onError: (err) => {
       if (Date.now() - lastWarning > WARN_EVERY_MS) log.warn({ err: { message: err.message } }, 'redis unreachable')
       lastWarning = Date.now()
