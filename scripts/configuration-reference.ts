@@ -62,7 +62,9 @@ export function configurationReference ({ schema, envExample, devDefaults, devFo
     '(`src/config.ts`). A `.env` file in the working directory is read too, in production and in',
     '`npm run dev`; a variable set in the environment wins over it, and a variable set to the empty',
     'string counts as unset. A missing `FAL_KEY` or a bad value stops the gateway (exit 1) with one',
-    'line naming the variable. `.env.example` lists them all, ready to copy to `.env`.',
+    'line naming the variable; so do a bad `POLICY_FILE` (every problem, with its JSON pointer) and a',
+    'port in use (naming `PORT`, `METRICS_PORT` or `EMULATOR_PORT`). `.env.example` lists every',
+    'setting, ready to copy to `.env`.',
     ''
   ]
   for (const section of sections) {
