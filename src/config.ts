@@ -6,7 +6,7 @@ import { DEFAULT_FALLBACK_UNITS, parseFallbackUnits, type FallbackUnits } from '
  * Every setting the gateway reads, in one schema. `loadConfig` is the only place that turns the
  * environment into settings; everything else receives a validated `Config`.
  */
-const EnvSchema = Type.Object({
+export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'production' }),
   FAL_KEY: Type.Optional(Type.String({ minLength: 1 })),
   FAL_KEY_ID: Type.Optional(Type.String({ minLength: 1 })),
