@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisConnection } from '../redis/redis-client.js'
 import { StoreUnavailable } from '../errors/gateway-errors.js'
 import { refusingBudget, standingsOf } from './budget-standing.js'
 import { BEGIN, CONFIRM, TRANSITION } from './redis-spend-scripts.js'
@@ -17,7 +17,7 @@ import { parsePeriodKey, periodEnd, periodKey, type Period } from './utc-periods
 
 export interface RedisSpendStoreOptions extends SpendStoreOptions {
   /** Best made with createRedisClient, so that calls fail fast while Redis is away. */
-  client: Redis
+  client: RedisConnection
   /** Namespace of every key; must hold one hash tag, `{…}` (default `falgw:{spend}:`). */
   prefix?: string
 }
@@ -47,7 +47,7 @@ export function createRedisSpendStore (options: RedisSpendStoreOptions): SpendSt
   client.defineCommand('falgwSpendBegin', { numberOfKeys: 7, lua: BEGIN })
   client.defineCommand('falgwSpendConfirm', { numberOfKeys: 8, lua: CONFIRM })
   client.defineCommand('falgwSpendTransition', { numberOfKeys: 7, lua: TRANSITION })
-  const redis = client as unknown as Redis & ScriptCommands
+  const redis = client as unknown as RedisConnection & ScriptCommands
 
   const recordKey = (reservationId: string) => `${prefix}r:${reservationId}`
   const requestKey = (requestId: string) => `${prefix}q:${requestId}`
