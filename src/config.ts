@@ -51,6 +51,8 @@ const EnvSchema = Type.Object({
   REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_FAIL_MODE: Type.Union([Type.Literal('closed'), Type.Literal('open')], { default: 'closed' }),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 500 }),
+  REDIS_WAIT_REPLICAS: Type.Integer({ minimum: 0, default: 0 }),
+  REDIS_WAIT_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 100 }),
   OWNERSHIP_TTL_MS: Type.Integer({ minimum: 1000, default: 24 * 3600_000 }),
   JOB_TTL_MS: Type.Integer({ minimum: 1000, default: 3600_000 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000 }),
@@ -147,6 +149,11 @@ export interface Config {
     /** `closed`: answer 503 while Redis is unreachable; `open`: fall back to this node's memory. */
     failMode: 'closed' | 'open'
     commandTimeoutMs: number
+    /**
+     * Admission writes (job slots, quotas, ownership) count only once this many replicas hold
+     * them (WAIT), so a failover cannot forget them; 0 (default): the master's word is enough.
+     */
+    replicaAcks: { replicas: number, timeoutMs: number }
   }
   /** How long a client may reach a request it submitted. */
   ownershipTtlMs: number
@@ -306,6 +313,9 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     throw new ConfigError('Missing FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET): the gateway cannot call fal without it')
   }
   const topology = redisTopology(valid)
+  if (valid.REDIS_WAIT_REPLICAS > 0 && valid.REDIS_WAIT_TIMEOUT_MS >= valid.REDIS_COMMAND_TIMEOUT_MS) {
+    throw new ConfigError('Invalid REDIS_WAIT_TIMEOUT_MS: must be below REDIS_COMMAND_TIMEOUT_MS (the wait is one command)')
+  }
   let fallbackUnits: FallbackUnits
   try {
     fallbackUnits = parseFallbackUnits(valid.PRICE_FALLBACK_UNITS)
@@ -355,7 +365,12 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     policyFile: valid.POLICY_FILE,
     redis: topology === undefined
       ? undefined
-      : { topology, failMode: valid.REDIS_FAIL_MODE, commandTimeoutMs: valid.REDIS_COMMAND_TIMEOUT_MS },
+      : {
+          topology,
+          failMode: valid.REDIS_FAIL_MODE,
+          commandTimeoutMs: valid.REDIS_COMMAND_TIMEOUT_MS,
+          replicaAcks: { replicas: valid.REDIS_WAIT_REPLICAS, timeoutMs: valid.REDIS_WAIT_TIMEOUT_MS }
+        },
     ownershipTtlMs: valid.OWNERSHIP_TTL_MS,
     jobTtlMs: valid.JOB_TTL_MS,
     upstreamTimeouts: {

@@ -1,4 +1,5 @@
 import type { RedisConnection } from '../redis/redis-client.js'
+import { writeReplicated, type ReplicaAcks } from '../redis/replicated-write.js'
 import { StoreUnavailable } from '../errors/gateway-errors.js'
 import type { LimitRefusal, LimitStore, ReserveJobResult } from './limit-store.js'
 import { CANCEL_RESERVATION, CONFIRM_JOB, RESERVE_JOB } from './redis-scripts.js'
@@ -9,6 +10,12 @@ export interface RedisLimitStoreOptions {
   client: RedisConnection
   /** Namespace for every key (default `falgw:`). */
   prefix?: string
+  /**
+   * Reservations and ownership count only once this many replicas hold them (WAIT): a failover
+   * cannot forget what was admitted. When they do not confirm in time the operation fails
+   * (StoreUnavailable), as if Redis were away, and a reservation is given back.
+   */
+  replicaAcks?: ReplicaAcks
 }
 
 type Arg = string | number
@@ -25,11 +32,16 @@ const QUOTA_GRACE_MS = 86_400_000
  * Limits shared by every replica using the same Redis. The client is not closed by `close()`:
  * it belongs to whoever created it (it is typically shared with the rate limiter).
  */
-export function createRedisLimitStore ({ client, prefix = 'falgw:' }: RedisLimitStoreOptions): LimitStore {
+export function createRedisLimitStore ({ client, prefix = 'falgw:', replicaAcks }: RedisLimitStoreOptions): LimitStore {
   client.defineCommand('falgwReserveJob', { numberOfKeys: 3, lua: RESERVE_JOB })
   client.defineCommand('falgwConfirmJob', { numberOfKeys: 2, lua: CONFIRM_JOB })
   client.defineCommand('falgwCancelReservation', { numberOfKeys: 3, lua: CANCEL_RESERVATION })
   const redis = client as unknown as RedisConnection & ScriptCommands
+  const scripts = (commands: unknown): ScriptCommands => commands as ScriptCommands
+  /** A write admission depends on: refused (StoreUnavailable) unless the replicas confirm it. */
+  async function admissionWrite<T> (write: Parameters<typeof writeReplicated>[2]): Promise<{ reply: T, replicated: boolean }> {
+    return await call(() => writeReplicated<T>(client, replicaAcks, write))
+  }
 
   // The client's hash tag: its keys share one Cluster slot (see redis-scripts.ts).
   const inflightKey = (clientId: string) => `${prefix}{${clientId}}:inflight`
@@ -37,13 +49,19 @@ export function createRedisLimitStore ({ client, prefix = 'falgw:' }: RedisLimit
   const quotaKey = (clientId: string, day: string) => `${prefix}{${clientId}}:quota:${day}`
   const ownerKey = (requestId: string) => `${prefix}owner:${requestId}`
 
-  return {
+  const store: LimitStore = {
     async reserveJob ({ clientId, reservationId, maxInFlight, dailyQuota, ttlMs, now = Date.now() }) {
       const day = utcDay(now)
       const midnight = nextUtcMidnight(now)
-      const [admitted, reason, retryAfterMs, inFlight, quotaUsed] = await call(() => redis.falgwReserveJob(
+      const { reply, replicated } = await admissionWrite<[number, string, number, number, number]>(commands => scripts(commands).falgwReserveJob(
         inflightKey(clientId), reservationsKey(clientId), quotaKey(clientId, day),
         now, maxInFlight, dailyQuota, ttlMs, reservationId, day, midnight, midnight + QUOTA_GRACE_MS))
+      const [admitted, reason, retryAfterMs, inFlight, quotaUsed] = reply
+      if (admitted === 1 && !replicated) {
+        // Counted by the master alone: a failover now would forget it and admit one more.
+        await store.cancelReservation({ clientId, reservationId, refundQuota: true, now }).catch(() => {})
+        throw new StoreUnavailable({ cause: new Error('no replica confirmed the reservation in time') })
+      }
       const result: ReserveJobResult = admitted === 1
         ? { ok: true, inFlight, quotaUsed }
         : { ok: false, reason: reason as LimitRefusal, retryAfterMs, inFlight, quotaUsed }
@@ -53,11 +71,13 @@ export function createRedisLimitStore ({ client, prefix = 'falgw:' }: RedisLimit
     // Two steps, owner first: the owner is keyed by request and the slot by client (two Cluster
     // slots). Should the second fail, the job is already reachable by its owner and the
     // reservation still holds the slot until it lapses; a repeat (the write-ahead recovery) is safe.
+    // Unreplicated, it fails: the write-ahead journal writes it again until a replica holds it.
     async confirmJob ({ clientId, reservationId, requestId, ownershipTtlMs, jobTtlMs, now = Date.now() }) {
-      await call(() => redis.set(ownerKey(requestId), clientId, 'PXAT', now + ownershipTtlMs))
-      await call(() => redis.falgwConfirmJob(
+      const owned = await admissionWrite(commands => commands.set(ownerKey(requestId), clientId, 'PXAT', now + ownershipTtlMs))
+      const slot = await admissionWrite(commands => scripts(commands).falgwConfirmJob(
         inflightKey(clientId), reservationsKey(clientId),
         reservationId, requestId, now + jobTtlMs))
+      if (!owned.replicated || !slot.replicated) throw new StoreUnavailable({ cause: new Error('no replica confirmed the job\'s owner in time') })
     },
 
     // The day the reservation was counted on names the quota key, so it is read first; the
@@ -82,6 +102,7 @@ export function createRedisLimitStore ({ client, prefix = 'falgw:' }: RedisLimit
 
     async close () {}
   }
+  return store
 }
 
 async function call<T> (command: () => Promise<T>): Promise<T> {
