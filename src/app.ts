@@ -71,7 +71,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addSchema(ErrorSchema)
-  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  // Hooks on every request take `done` rather than being async: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => { reply.header('x-request-id', request.id); done() })
 
   await app.register(errorHandler)
   await app.register(readiness)
