@@ -188,7 +188,7 @@ function checks (input: ReportInput): TargetCheck[] {
   }
   for (const memory of input.memory) {
     result.push({
-      goal: `Memory store, 1,000,000 tracked requests (${memory.mode}): ≤ 300 bytes each`,
+      goal: `Memory store, ${int(memory.count)} tracked requests (${memory.mode}): ≤ 300 bytes each`,
       measured: `${int(memory.rssBytesPerRequest)} B RSS (${int(memory.heapBytesPerRequest)} B of JS heap)`,
       met: memory.rssBytesPerRequest <= 300,
       margin: margin(memory.rssBytesPerRequest, 300, false)

@@ -29,7 +29,7 @@ const QUICK = process.env.BENCH_QUICK === '1'
  * look at a change quickly, and to bound what a run costs the machine's other users.
  */
 const ONLY = process.env.BENCH_ONLY
-const CPU_POLLS = QUICK ? 5000 : 20_000
+const CPU_POLLS = QUICK ? 3000 : 20_000
 const SETTINGS = {
   connections: 50,
   durationS: QUICK ? 2 : 5,
@@ -40,7 +40,7 @@ const SETTINGS = {
   logLevel: 'warn'
 }
 const PROFILE_DURATION_S = QUICK ? 2 : 5
-const TRACKED_REQUESTS = 1_000_000
+const TRACKED_REQUESTS = QUICK ? 100_000 : 1_000_000
 // On 2 cores any other process's work comes straight out of the figures: wait for a quiet machine.
 const QUIET_THRESHOLD = 0.15
 const QUIET_WAIT_MS = QUICK ? 5000 : 60_000
@@ -435,7 +435,12 @@ async function main (): Promise<void> {
   log(`memory of ${TRACKED_REQUESTS.toLocaleString('en-US')} tracked requests`)
   const trackedScript = join(ROOT, 'bench/children/tracked-requests.ts')
   const memoryResults: TrackedMemory[] = []
-  for (const mode of ['in-flight', 'completed'] as const) memoryResults.push(await measureTrackedMemory(trackedScript, TRACKED_REQUESTS, mode))
+  for (const mode of ['in-flight', 'completed'] as const) {
+    // A child that cannot finish on a loaded machine costs this section, not the run.
+    await measureTrackedMemory(trackedScript, TRACKED_REQUESTS, mode).then(result => memoryResults.push(result), (error: unknown) => {
+      log(`memory of tracked requests (${mode}) not measured: ${(error as Error).message.split('\n')[0] ?? ''}`)
+    })
+  }
 
   log('upstream calls of tabs polling like subscribe')
   const upstreamCalls = renderUpstreamCalls(await measureUpstreamCalls())
