@@ -1,11 +1,11 @@
 export interface ChartRow {
   label: string
-  kind: 'floor' | 'official' | 'gateway'
+  kind: 'floor' | 'official' | 'gateway' | 'bare' | 'cached'
   rps: number
   p99: number
 }
 
-const COLORS: Record<ChartRow['kind'], string> = { floor: '#9aa0a6', official: '#e8710a', gateway: '#1a73e8' }
+const COLORS: Record<ChartRow['kind'], string> = { floor: '#9aa0a6', bare: '#5f6368', official: '#e8710a', gateway: '#1a73e8', cached: '#188038' }
 const ROW = 28
 const LABEL_WIDTH = 350
 const BAR_WIDTH = 300

@@ -11,6 +11,8 @@ export interface LoadOptions {
   url: string
   connections: number
   durationS: number
+  /** A fixed number of requests instead of a duration (CPU per poll over a known count). */
+  amount?: number
   /** Requests per second across all connections; unset means as fast as the target answers. */
   overallRate?: number
   /** The next poll; called for every request, so the load can cycle through many request ids. */
@@ -47,6 +49,7 @@ export async function runLoad (options: LoadOptions): Promise<LoadResult> {
       url: options.url,
       connections: options.connections,
       duration: options.durationS,
+      amount: options.amount,
       overallRate: options.overallRate,
       timeout: 10,
       requests: [{

@@ -51,7 +51,7 @@ export async function startChild (options: ChildOptions): Promise<Child> {
   })
 
   const failure = (reason: string) => new Error(`${options.name}: ${reason}${stderr === '' ? '' : `\n${stderr}`}`)
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000)
+  const deadline = Date.now() + (options.startTimeoutMs ?? 120_000)
   let url: string
   try {
     url = 'ipc' in options.ready

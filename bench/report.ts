@@ -5,7 +5,7 @@ import type { ProfileSummary, SelfTime } from './profile.js'
 export interface TargetSummary {
   key: string
   label: string
-  kind: 'floor' | 'official' | 'gateway'
+  kind: 'floor' | 'official' | 'gateway' | 'bare' | 'cached'
   /** Medians over the rounds. */
   rps: number
   p50: number
@@ -15,6 +15,8 @@ export interface TargetSummary {
    * rounds: what the target costs, independent of what else the machine was doing.
    */
   cpuUsPerPoll: number | undefined
+  /** Cached rows: the emulator's calls during their loads, summed over the rounds (the goal is none). */
+  upstreamCalls?: number
   /** Per-round figures, for the spread. */
   rounds: Array<{ rps: number, p50: number, p99: number }>
   /** Summed over every round: answers that were not 2xx, socket errors and timeouts. */
@@ -49,6 +51,8 @@ export interface ReportInput {
   upstreamCalls: string
   /** Hand-written reading of the figures, placed after the targets. */
   findings?: string
+  /** Set when an earlier commit's gateway ran in the same run (rows keyed `<key>-before`). */
+  baseline?: { description: string }
 }
 
 const share = (n: number | undefined) => n === undefined ? 'unknown' : `${(n * 100).toFixed(0)} %`
@@ -71,8 +75,82 @@ function margin (value: number, goal: number, atLeast: boolean): string {
   return ratio >= 1 ? `met with ${percent(ratio - 1)} to spare` : `missed by ${percent(1 - ratio)}`
 }
 
+/** Issue 11's targets, all on CPU time per poll (the figure the machine's noise moves least). */
+function cpuChecks (input: ReportInput): TargetCheck[] {
+  const byKey = new Map(input.targets.map(t => [t.key, t]))
+  const cpu = (key: string) => byKey.get(key)?.cpuUsPerPoll
+  const result: TargetCheck[] = []
+  const atMost = (goal: string, key: string, of: string, limit: number) => {
+    const value = cpu(key)
+    const base = cpu(of)
+    if (value === undefined || base === undefined) return
+    const ratio = value / base
+    result.push({ goal, measured: `${times(ratio)} (${int(value)} vs ${int(base)} µs)`, met: ratio <= limit, margin: margin(ratio, limit, false) })
+  }
+  for (const key of ['typed-memory', 'proxy-memory', 'typed-redis', 'proxy-redis']) {
+    atMost(`${byKey.get(key)?.label ?? key}: CPU per poll ≤ 1.15× the bare forwarder's`, key, 'bare', 1.15)
+  }
+  atMost('typed route: the Redis store adds ≤ 20 % CPU per poll over the memory store', 'typed-redis', 'typed-memory', 1.2)
+  atMost('proxy route: the Redis store adds ≤ 20 % CPU per poll over the memory store', 'proxy-redis', 'proxy-memory', 1.2)
+  for (const official of ['official', 'official-emulator-only']) {
+    for (const key of ['typed-memory', 'proxy-memory']) {
+      const value = cpu(key)
+      const base = cpu(official)
+      if (value === undefined || base === undefined) continue
+      const ratio = base / value
+      result.push({
+        goal: `${byKey.get(key)?.label ?? key}: ≥ 5× less CPU per poll than ${byKey.get(official)?.label ?? official}${official === 'official' ? '' : ' (reported; the target is against the README set-up)'}`,
+        measured: `${times(ratio)} (${int(base)} vs ${int(value)} µs)`,
+        met: ratio >= 5,
+        margin: margin(ratio, 5, true)
+      })
+    }
+  }
+  for (const target of input.targets.filter(t => t.kind === 'cached')) {
+    atMost(`${target.label}: CPU per poll ≤ 1.2× the emulator's own for a direct poll`, target.key, 'floor', 1.2)
+    result.push({
+      goal: `${target.label}: no call to fal`,
+      measured: `${int(target.upstreamCalls ?? 0)} calls`,
+      met: target.upstreamCalls === 0,
+      margin: target.upstreamCalls === 0 ? 'met' : `missed by ${int(target.upstreamCalls ?? 0)} calls`
+    })
+  }
+  for (const half of input.halfLoad) {
+    const added = half.p50 - half.floorP50
+    result.push({
+      goal: `${half.label}: added p50 over the floor ≤ 0.5 ms at half its peak (${int(half.rate)} req/s)`,
+      measured: `${ms(added)} ms (${ms(half.p50)} vs ${ms(half.floorP50)} ms)`,
+      met: added <= 0.5,
+      margin: margin(Math.max(added, 1e-3), 0.5, false)
+    })
+  }
+  return result
+}
+
+/** The same targets in an earlier run and in this one, CPU per poll first. */
+function beforeAfter (input: ReportInput): string[] {
+  const baseline = input.baseline
+  if (baseline === undefined) return []
+  const before = new Map(input.targets.map(t => [t.key, t]))
+  const cpu = (n: number | undefined) => n === undefined ? '–' : int(n)
+  const change = (after: number | undefined, was: number | undefined) => after === undefined || was === undefined ? '–' : `${after <= was ? '−' : '+'}${percent(Math.abs(after / was - 1))}`
+  return [
+    '## Before and after',
+    '',
+    `Before: the gateway of ${baseline.description} (\`BENCH_BASELINE\`), started and loaded in this same run, interleaved with the others, so the machine's noise hits both alike; after: this tree.`,
+    '',
+    '| target | CPU µs / poll before | after | change | req/s before | after |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...input.targets.filter(t => before.has(`${t.key}-before`)).map(t => {
+      const was = before.get(`${t.key}-before`)
+      return `| ${t.label} | ${cpu(was?.cpuUsPerPoll)} | ${cpu(t.cpuUsPerPoll)} | ${change(t.cpuUsPerPoll, was?.cpuUsPerPoll)} | ${was === undefined ? '–' : int(was.rps)} | ${int(t.rps)} |`
+    }),
+    ''
+  ]
+}
+
 function checks (input: ReportInput): TargetCheck[] {
-  const official = input.targets.find(t => t.kind === 'official')
+  const official = input.targets.find(t => t.key === 'official')
   const byKey = new Map(input.targets.map(t => [t.key, t]))
   const result: TargetCheck[] = []
   if (official !== undefined) {
@@ -110,7 +188,7 @@ function checks (input: ReportInput): TargetCheck[] {
   }
   for (const memory of input.memory) {
     result.push({
-      goal: `Memory store, 1,000,000 tracked requests (${memory.mode}): ≤ 300 bytes each`,
+      goal: `Memory store, ${int(memory.count)} tracked requests (${memory.mode}): ≤ 300 bytes each`,
       measured: `${int(memory.rssBytesPerRequest)} B RSS (${int(memory.heapBytesPerRequest)} B of JS heap)`,
       met: memory.rssBytesPerRequest <= 300,
       margin: margin(memory.rssBytesPerRequest, 300, false)
@@ -129,8 +207,9 @@ function selfTimeTable (entries: SelfTime[], withWhere: boolean, column = 'self 
 
 /** BENCHMARKS.md, from one run's figures. */
 export function renderReport (input: ReportInput): string {
-  const official = input.targets.find(t => t.kind === 'official')
+  const official = input.targets.find(t => t.key === 'official')
   const floor = input.targets.find(t => t.kind === 'floor')
+  const bare = input.targets.find(t => t.kind === 'bare')
   const s = input.settings
   const lines: string[] = []
   const ratio = (value: number, of: number | undefined) => of === undefined ? '–' : times(value / of)
@@ -156,18 +235,20 @@ export function renderReport (input: ReportInput): string {
     '',
     '- **floor**: the project\'s fal emulator (`src/emulator`), no artificial delay, polled directly;',
     '- **fal-gateway** as production starts it (`src/server.ts`), once with the memory store and once with a private `redis-server` (`REDIS_URL`): validation, per-client rate limits, job slots and request ownership all on. Limits are raised through the environment so the benchmark measures them rather than hits them; request logging is off (`LOG_LEVEL=' + s.logLevel + '`) except in the row that says otherwise;',
-    '- **@fal-ai/server-proxy** (fal\'s official proxy), its Express adapter set up as its README says, `allowedUrlPatterns` admitting only the emulator\'s host.',
+    '- **bare forwarder** (`bench/children/bare-forwarder.ts`): `node:http` and one undici `Pool`, checking nothing, piping fal\'s body back: the physical limit of a forwarder on this machine;',
+    '- **@fal-ai/server-proxy** (fal\'s official proxy), its Express adapter set up as its README says, `allowedUrlPatterns` its default list plus the emulator\'s host (what an app following the README has), and once with the emulator\'s host alone (its cost depends on the list);',
+    '- **cached rows**: one more gateway with the poll cache on and kept longer than the run (`POLL_PENDING_FRESH_MS`, `POLL_COMPLETED_TTL_MS`): result polls of completed jobs, and status polls of jobs the emulator holds queued, each cache warmed by one poll of every id first. The emulator\'s calls during their loads are counted.',
     '',
-    `The benchmark client first submits ${int(s.requestIds)} jobs through each gateway it measures (so it owns them), then every load polls the status of those ${int(s.requestIds)} request ids in turn: \`GET /queue/{appId}/requests/{id}/status\` on the typed route, \`GET /api/fal/proxy\` with \`x-fal-target-url: https://queue.fal.run/{appId}/requests/{id}/status?logs=0\` on the proxy routes (the official proxy gets the emulator's URL instead). The jobs have completed, so every answer is a 200 with \`"status": "COMPLETED"\`. Caching is off (\`POLL_CACHE_MAX_BYTES=0\`, \`POLL_PENDING_FRESH_MS=0\`, \`POLL_COMPLETED_TTL_MS=0\`), and the run checks it: before any load, two polls of one id through each target must reach the emulator twice.`,
+    `The benchmark client first submits ${int(s.requestIds)} jobs through each gateway it measures (so it owns them), then every load polls the status of those ${int(s.requestIds)} request ids in turn: \`GET /queue/{appId}/requests/{id}/status\` on the typed route, \`GET /api/fal/proxy\` with \`x-fal-target-url: https://queue.fal.run/{appId}/requests/{id}/status?logs=0\` on the proxy routes (the official proxy gets the emulator's URL instead). The jobs have completed, so every answer is a 200 with \`"status": "COMPLETED"\`. Except in the cached rows, caching is off (\`POLL_CACHE_MAX_BYTES=0\`, \`POLL_PENDING_FRESH_MS=0\`, \`POLL_COMPLETED_TTL_MS=0\`), and the run checks it: before any load, two polls of one id through each target must reach the emulator twice.`,
     '',
     `autocannon, ${s.connections} connections, ${s.durationS} s per run after a ${s.warmupS} s warm-up per target; ${s.rounds} rounds with the targets interleaved (the order rotates each round); figures are medians over the rounds. Latencies are taken from every response's own timing (sub-millisecond), not from autocannon's whole-millisecond histogram.`,
     '',
     '## Results',
     '',
-    '| target | req/s | p50 ms | p99 ms | req/s vs official | p99 vs official | req/s vs floor | CPU µs / poll | failed |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| target | CPU µs / poll | vs bare forwarder | req/s | p50 ms | p99 ms | req/s vs official | req/s vs floor | calls to fal | failed |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...input.targets.map(t =>
-      `| ${t.label} | ${int(t.rps)} | ${ms(t.p50)} | ${ms(t.p99)} | ${ratio(t.rps, official?.rps)} | ${ratio(t.p99, official?.p99)} | ${ratio(t.rps, floor?.rps)} | ${t.cpuUsPerPoll === undefined ? '–' : int(t.cpuUsPerPoll)} | ${t.failures} |`),
+      `| ${t.label} | ${t.cpuUsPerPoll === undefined ? '–' : int(t.cpuUsPerPoll)} | ${t.cpuUsPerPoll === undefined ? '–' : ratio(t.cpuUsPerPoll, bare?.cpuUsPerPoll)} | ${int(t.rps)} | ${ms(t.p50)} | ${ms(t.p99)} | ${ratio(t.rps, official?.rps)} | ${ratio(t.rps, floor?.rps)} | ${t.upstreamCalls === undefined ? '–' : int(t.upstreamCalls)} | ${t.failures} |`),
     '',
     '"CPU µs / poll" is the CPU time (user + system, from `/proc`) of the one process that answers the poll: the emulator for the floor, the forwarder for the others (their upstream call to the emulator is not included; for the Redis rows neither is redis-server\'s). Unlike req/s it hardly depends on what else the machine is doing, so it is the figure to compare when the run was not alone.',
     '',
@@ -198,7 +279,14 @@ export function renderReport (input: ReportInput): string {
     ...input.memory.map(m => `| ${m.mode} | ${int(m.rssBytesPerRequest)} | ${int(m.heapBytesPerRequest)} |`),
     '',
     input.upstreamCalls,
-    '## Targets (issue 6)',
+    '## Targets (issue 11): CPU per poll',
+    '',
+    '| target | measured | | |',
+    '| --- | --- | --- | --- |',
+    ...cpuChecks(input).map(c => `| ${c.goal} | ${c.measured} | ${c.met ? 'met' : '**missed**'} | ${c.margin} |`),
+    '',
+    ...beforeAfter(input),
+    '## Targets (issue 6): req/s and latency',
     '',
     '| target | measured | | |',
     '| --- | --- | --- | --- |',

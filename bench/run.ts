@@ -19,10 +19,17 @@ import { fetchPatiently, submitJobs } from './submit.js'
 /**
  * `npm run bench`: fal-gateway against fal's official proxy and against the emulator alone, each
  * in its own process on loopback; writes BENCHMARKS.md and bench/results.svg. Entry point: the only
- * bench file that reads the environment (BENCH_QUICK=1 for a short smoke run).
+ * bench file that reads the environment (BENCH_QUICK=1 for a short smoke run, BENCH_ONLY=profile).
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const QUICK = process.env.BENCH_QUICK === '1'
+/**
+ * BENCH_ONLY=profile: only the profiling run, its summary on stderr; BENCH_ONLY=cpu: only CPU µs
+ * per poll of the floor, the bare forwarder and both routes, over a fixed count of polls. Both to
+ * look at a change quickly, and to bound what a run costs the machine's other users.
+ */
+const ONLY = process.env.BENCH_ONLY
+const CPU_POLLS = QUICK ? 3000 : 20_000
 const SETTINGS = {
   connections: 50,
   durationS: QUICK ? 2 : 5,
@@ -33,15 +40,22 @@ const SETTINGS = {
   logLevel: 'warn'
 }
 const PROFILE_DURATION_S = QUICK ? 2 : 5
-const TRACKED_REQUESTS = 1_000_000
+const TRACKED_REQUESTS = QUICK ? 100_000 : 1_000_000
 // On 2 cores any other process's work comes straight out of the figures: wait for a quiet machine.
 const QUIET_THRESHOLD = 0.15
 const QUIET_WAIT_MS = QUICK ? 5000 : 60_000
 // Past this the run is broken, not slow: everything is torn down and the run fails.
-const RUN_DEADLINE_MS = 9.5 * 60_000
+const RUN_DEADLINE_MS = 25 * 60_000
 const FAL_KEY = 'bench-key-id:bench-key-secret'
 const APP_ID = 'fal-ai/layer-diffusion'
 const CHART_FILE = 'bench/results.svg'
+/**
+ * BENCH_BASELINE=<dir>: a checkout of an earlier commit with its node_modules; its gateway runs as
+ * more rows of the same run (interleaved, so the machine's noise hits both alike): before/after.
+ */
+const BASELINE_ROOT = process.env.BENCH_BASELINE
+/** Cached rows: fresh and kept for longer than any run, so every poll of the load is a hit. */
+const CACHE_KEPT_MS = String(3600_000)
 const BASE_ENV = { PATH: process.env.PATH ?? '', ...(process.env.TMPDIR === undefined ? {} : { TMPDIR: process.env.TMPDIR }) }
 
 interface Target {
@@ -52,6 +66,8 @@ interface Target {
   next: () => Poll
   /** The process doing the forwarding (the emulator for the floor), whose CPU time per poll is reported. */
   pid: number | undefined
+  /** Cached rows: the emulator's calls during each load are counted (they must be none). */
+  countUpstream?: string
 }
 
 const started = Date.now()
@@ -104,12 +120,12 @@ function gatewayEnv (emulatorUrl: string, port: number, extra: Record<string, st
   }
 }
 
-async function startGateway (name: string, emulatorUrl: string, extra: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Child> {
+async function startGateway (name: string, emulatorUrl: string, extra: Record<string, string> = {}, nodeArgs: string[] = [], root = ROOT): Promise<Child> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   return await startChild({
     name,
-    script: join(ROOT, 'bench/children/gateway.ts'),
+    script: join(root, 'bench/children/gateway.ts'),
     env: { ...BASE_ENV, ...gatewayEnv(emulatorUrl, port, extra) },
     nodeArgs,
     ready: { url, path: '/readyz' }
@@ -121,6 +137,24 @@ const proxyPoll = (id: string): Poll => ({
   path: '/api/fal/proxy',
   headers: { 'x-fal-target-url': `https://queue.fal.run/${APP_ID}/requests/${id}/status?logs=0` }
 })
+const typedResult = (id: string): Poll => ({ path: `/queue/${APP_ID}/requests/${id}`, headers: {} })
+const proxyResult = (id: string): Poll => ({
+  path: '/api/fal/proxy',
+  headers: { 'x-fal-target-url': `https://queue.fal.run/${APP_ID}/requests/${id}` }
+})
+
+async function upstreamCallCount (emulatorUrl: string): Promise<number> {
+  return (await (await fetch(`${emulatorUrl}/_emulator/calls`)).json() as unknown[]).length
+}
+
+/** One poll of every id, so the cached rows' loads find every answer in the cache. */
+async function warmCache (target: Target, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    const poll = target.next()
+    const { status, text } = await fetchPatiently(target.url + poll.path, { headers: poll.headers })
+    if (status !== 200 && status !== 202) throw new Error(`${target.label}: warming the cache, a poll of ${id} answered ${status}: ${text.slice(0, 300)}`)
+  }
+}
 
 /**
  * Two polls of one id per target before any load: a misconfigured target fails the run here, with
@@ -132,12 +166,12 @@ async function checkTarget (target: Target, emulatorUrl: string): Promise<void> 
   await fetch(`${emulatorUrl}/_emulator/calls`, { method: 'DELETE' })
   for (let i = 0; i < 2; i++) {
     const { status, text } = await fetchPatiently(target.url + poll.path, { headers: poll.headers })
-    if (status !== 200 || !text.includes('"COMPLETED"')) {
-      throw new Error(`${target.label}: a status poll answered ${status}: ${text.slice(0, 300)}`)
-    }
+    const expected = target.countUpstream === undefined ? status === 200 && text.includes('"COMPLETED"') : status === 200 || status === 202
+    if (!expected) throw new Error(`${target.label}: a poll answered ${status}: ${text.slice(0, 300)}`)
   }
-  const calls = await (await fetch(`${emulatorUrl}/_emulator/calls?operation=status`)).json() as unknown[]
-  if (calls.length !== 2) throw new Error(`${target.label}: two polls made ${calls.length} status call(s) to the emulator; caching must be off`)
+  const calls = await upstreamCallCount(emulatorUrl)
+  const wanted = target.countUpstream === undefined ? 2 : 0
+  if (calls !== wanted) throw new Error(`${target.label}: two polls made ${calls} call(s) to the emulator, not ${wanted}`)
 }
 
 function logRun (label: string, result: { rps: number, p50: number, p99: number }, failures: number, others: number | undefined, rate?: number): void {
@@ -145,18 +179,20 @@ function logRun (label: string, result: { rps: number, p50: number, p99: number 
     `${others === undefined ? '' : `  others ${(others * 100).toFixed(0)} % CPU`}${failures > 0 ? `  FAILED ${failures}` : ''}`)
 }
 
-type MeasuredLoad = LoadResult & { cpuUsPerPoll: number | undefined }
+type MeasuredLoad = LoadResult & { cpuUsPerPoll: number | undefined, upstreamCalls: number | undefined }
 
 async function load (target: Target, durationS: number): Promise<MeasuredLoad> {
   const before = cpuSnapshot()
+  if (target.countUpstream !== undefined) await fetch(`${target.countUpstream}/_emulator/calls`, { method: 'DELETE' })
   const cpuBefore = target.pid === undefined ? undefined : processCpuMs(target.pid)
   const result = await runLoad({ url: target.url, connections: SETTINGS.connections, durationS, next: target.next })
   const cpuAfter = target.pid === undefined ? undefined : processCpuMs(target.pid)
+  const upstreamCalls = target.countUpstream === undefined ? undefined : await upstreamCallCount(target.countUpstream)
   const cpuUsPerPoll = cpuBefore === undefined || cpuAfter === undefined || result.responses === 0
     ? undefined
     : ((cpuAfter - cpuBefore) * 1000) / result.responses
   logRun(target.label, result, result.non2xx + result.errors + result.timeouts, othersShare(before, cpuSnapshot()))
-  return { ...result, cpuUsPerPoll }
+  return { ...result, cpuUsPerPoll, upstreamCalls }
 }
 
 async function paced (target: Target, rate: number): Promise<{ p50: number, failures: number }> {
@@ -170,6 +206,7 @@ function summarise (target: Target, results: MeasuredLoad[]): TargetSummary {
   const cpu = results.map(r => r.cpuUsPerPoll).filter(us => us !== undefined)
   return {
     cpuUsPerPoll: cpu.length === 0 ? undefined : median(cpu),
+    upstreamCalls: target.countUpstream === undefined ? undefined : results.reduce((sum, r) => sum + (r.upstreamCalls ?? 0), 0),
     key: target.key,
     label: target.label,
     kind: target.kind,
@@ -273,30 +310,41 @@ async function main (): Promise<void> {
   const quiet = await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS, busy => {
     log(`the machine is ${(busy * 100).toFixed(0)} % busy with other work; waiting up to ${QUIET_WAIT_MS / 1000} s for it to settle`)
   })
-  log('starting redis-server, emulator, gateways and the official proxy')
+  if (ONLY === 'profile') return await profileOnly()
+  if (ONLY === 'cpu') return await cpuOnly()
+  log('starting redis-server, emulator, forwarders, gateways and the official proxy')
   redis = await startRedisServer()
-  const emulator = await startChild({
-    name: 'emulator',
-    script: join(ROOT, 'bench/children/emulator.ts'),
-    env: { ...BASE_ENV, FAL_KEY },
+  const emulator = await startEmulator()
+  const official = (allowlist: 'default' | 'emulator') => startChild({
+    name: `official proxy (${allowlist} allowlist)`,
+    script: join(ROOT, 'bench/children/official-proxy.ts'),
+    env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_HOST: new URL(emulator.url).host, BENCH_OFFICIAL_ALLOWLIST: allowlist },
     ready: { ipc: true }
   })
-  const [memory, redisBacked, memoryInfo, official] = await Promise.all([
+  const cachedEnv = { POLL_CACHE_MAX_BYTES: String(64 * 1024 * 1024), POLL_PENDING_FRESH_MS: CACHE_KEPT_MS, POLL_COMPLETED_TTL_MS: CACHE_KEPT_MS }
+  const [memory, redisBacked, memoryInfo, cached, officialReadme, officialEmulatorOnly, bare] = await Promise.all([
     startGateway('gateway (memory store)', emulator.url),
     startGateway('gateway (Redis store)', emulator.url, { REDIS_URL: redis.url }),
     startGateway('gateway (memory store, info logs)', emulator.url, { LOG_LEVEL: 'info' }),
+    startGateway('gateway (memory store, cache on)', emulator.url, cachedEnv),
+    official('default'),
+    official('emulator'),
     startChild({
-      name: 'official proxy',
-      script: join(ROOT, 'bench/children/official-proxy.ts'),
-      env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_HOST: new URL(emulator.url).host },
+      name: 'bare forwarder',
+      script: join(ROOT, 'bench/children/bare-forwarder.ts'),
+      env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_URL: emulator.url },
       ready: { ipc: true }
     })
   ])
 
   log(`submitting ${SETTINGS.requestIds} jobs through each gateway, as the benchmark client`)
-  const [memoryIds, redisIds, infoIds] = await Promise.all([memory, redisBacked, memoryInfo].map(gateway =>
+  const before = BASELINE_ROOT === undefined ? undefined : await startBaseline(emulator.url, redis.url)
+  const [memoryIds, redisIds, infoIds, completedIds] = await Promise.all([memory, redisBacked, memoryInfo, cached].map(gateway =>
     submitJobs({ url: gateway.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })))
-  if (memoryIds === undefined || redisIds === undefined || infoIds === undefined) throw new Error('submits failed')
+  // Jobs that stay queued while the cache is warmed with their pending status; released after.
+  await fetch(`${emulator.url}/_emulator/holds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phase: 'IN_QUEUE' }) })
+  const pendingIds = await submitJobs({ url: cached.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })
+  if (memoryIds === undefined || redisIds === undefined || infoIds === undefined || completedIds === undefined) throw new Error('submits failed')
 
   const floor: Target = {
     key: 'floor',
@@ -306,16 +354,24 @@ async function main (): Promise<void> {
     pid: emulator.process.pid,
     next: cycle(memoryIds, id => ({ path: `/${APP_ID}/requests/${id}/status?logs=0`, headers: { authorization: `Key ${FAL_KEY}` } }))
   }
-  const officialTarget: Target = {
-    key: 'official',
-    label: '@fal-ai/server-proxy (Express)',
+  const officialTarget = (child: Child, key: string, label: string): Target => ({
+    key,
+    label,
     kind: 'official',
-    url: official.url,
-    pid: official.process.pid,
+    url: child.url,
+    pid: child.process.pid,
     next: cycle(memoryIds, id => ({
       path: '/api/fal/proxy',
       headers: { 'x-fal-target-url': `${emulator.url}/${APP_ID}/requests/${id}/status?logs=0` }
     }))
+  })
+  const bareTarget: Target = {
+    key: 'bare',
+    label: 'bare node:http + undici Pool forwarder (physical limit)',
+    kind: 'bare',
+    url: bare.url,
+    pid: bare.process.pid,
+    next: cycle(memoryIds, typedPoll)
   }
   const onMemory = { kind: 'gateway' as const, url: memory.url, pid: memory.process.pid }
   const onRedis = { kind: 'gateway' as const, url: redisBacked.url, pid: redisBacked.process.pid }
@@ -333,7 +389,26 @@ async function main (): Promise<void> {
     pid: memoryInfo.process.pid,
     next: cycle(infoIds, typedPoll)
   }
-  const targets = [floor, officialTarget, ...gateways, infoLogs]
+  const onCache = { kind: 'cached' as const, url: cached.url, pid: cached.process.pid, countUpstream: emulator.url }
+  const cachedTargets: Target[] = [
+    { ...onCache, key: 'cached-result-typed', label: 'gateway typed result route, completed result cached', next: cycle(completedIds, typedResult) },
+    { ...onCache, key: 'cached-pending-typed', label: 'gateway typed status route, pending status fresh in cache', next: cycle(pendingIds, typedPoll) },
+    { ...onCache, key: 'cached-result-proxy', label: 'gateway /api/fal/proxy result, completed result cached', next: cycle(completedIds, proxyResult) },
+    { ...onCache, key: 'cached-pending-proxy', label: 'gateway /api/fal/proxy status, pending status fresh in cache', next: cycle(pendingIds, proxyPoll) }
+  ]
+  log('warming the cached gateway: one poll of every id')
+  for (const target of cachedTargets) await warmCache(target, target.key.includes('result') ? completedIds : pendingIds)
+  await fetch(`${emulator.url}/_emulator/holds`, { method: 'DELETE' })
+  const targets = [
+    floor,
+    officialTarget(officialReadme, 'official', '@fal-ai/server-proxy (Express), README allowlist + emulator host'),
+    officialTarget(officialEmulatorOnly, 'official-emulator-only', '@fal-ai/server-proxy (Express), emulator host only'),
+    bareTarget,
+    ...gateways,
+    infoLogs,
+    ...cachedTargets,
+    ...(before?.targets ?? [])
+  ]
   for (const target of targets) await checkTarget(target, emulator.url)
 
   log('peak load')
@@ -342,7 +417,7 @@ async function main (): Promise<void> {
   const afterPeaks = cpuSnapshot()
   const halfLoad = await measureHalfLoad(gateways, floor, peaks)
   const conditions = { quiet, peakOthers: othersShare(beforePeaks, afterPeaks), halfLoadOthers: othersShare(afterPeaks, cpuSnapshot()) }
-  await Promise.all([memory, redisBacked, memoryInfo, official].map(child => child.stop()))
+  await Promise.all([memory, redisBacked, memoryInfo, cached, officialReadme, officialEmulatorOnly, bare, ...(before?.children ?? [])].map(child => child.stop()))
 
   log('profiling a gateway under load')
   let profile: ReportInput['profile']
@@ -360,7 +435,12 @@ async function main (): Promise<void> {
   log(`memory of ${TRACKED_REQUESTS.toLocaleString('en-US')} tracked requests`)
   const trackedScript = join(ROOT, 'bench/children/tracked-requests.ts')
   const memoryResults: TrackedMemory[] = []
-  for (const mode of ['in-flight', 'completed'] as const) memoryResults.push(await measureTrackedMemory(trackedScript, TRACKED_REQUESTS, mode))
+  for (const mode of ['in-flight', 'completed'] as const) {
+    // A child that cannot finish on a loaded machine costs this section, not the run.
+    await measureTrackedMemory(trackedScript, TRACKED_REQUESTS, mode).then(result => memoryResults.push(result), (error: unknown) => {
+      log(`memory of tracked requests (${mode}) not measured: ${(error as Error).message.split('\n')[0] ?? ''}`)
+    })
+  }
 
   log('upstream calls of tabs polling like subscribe')
   const upstreamCalls = renderUpstreamCalls(await measureUpstreamCalls())
@@ -394,12 +474,104 @@ async function main (): Promise<void> {
     profile,
     chartFile: CHART_FILE,
     upstreamCalls,
-    findings: readFindings()
+    findings: readFindings(),
+    baseline: BASELINE_ROOT === undefined ? undefined : { description: baselineDescription(BASELINE_ROOT) }
   }
   const chartRows = peaks.map(p => ({ label: p.label.replace('gateway ', ''), kind: p.kind, rps: p.rps, p99: p.p99 }))
   writeFileSync(join(ROOT, CHART_FILE), renderChart(chartRows, `Status polls, ${SETTINGS.connections} connections, loopback, ${report.machine.cores} cores (medians of ${SETTINGS.rounds})`))
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderReport(report))
   log(`wrote BENCHMARKS.md and ${CHART_FILE}${profileFile === undefined ? '' : `; CPU profile: ${profileFile}`}`)
+}
+
+/** The emulator every forwarder calls: the floor, in a process of its own. */
+async function startEmulator (): Promise<Child> {
+  return await startChild({ name: 'emulator', script: join(ROOT, 'bench/children/emulator.ts'), env: { ...BASE_ENV, FAL_KEY }, ready: { ipc: true } })
+}
+
+/** BENCH_ONLY=profile: the profiling run alone, summarised on stderr. */
+async function profileOnly (): Promise<void> {
+  const emulator = await startEmulator()
+  const { sections, file } = await profileGateway(emulator.url)
+  await emulator.stop()
+  for (const { label, summary } of sections) {
+    log(`${label}: ${summary.totalMs.toFixed(0)} ms sampled, ${(summary.idleShare * 100).toFixed(0)} % idle`)
+    for (const entry of [...summary.areas.slice(0, 12), ...summary.functions.slice(0, 25)]) {
+      process.stderr.write(`  ${entry.ms.toFixed(0).padStart(6)} ms ${(entry.share * 100).toFixed(1).padStart(5)} %  ${entry.name}  ${entry.where}\n`)
+    }
+  }
+  log(`CPU profile: ${file}`)
+}
+
+/** BENCH_ONLY=cpu: CPU µs per poll over CPU_POLLS polls per target and round, rounds interleaved. */
+async function cpuOnly (): Promise<void> {
+  redis = await startRedisServer()
+  const emulator = await startEmulator()
+  const [memory, redisBacked, bare] = await Promise.all([
+    startGateway('gateway (memory store)', emulator.url),
+    startGateway('gateway (Redis store)', emulator.url, { REDIS_URL: redis.url }),
+    startChild({ name: 'bare forwarder', script: join(ROOT, 'bench/children/bare-forwarder.ts'), env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_URL: emulator.url }, ready: { ipc: true } })
+  ])
+  const [ids, redisIds] = await Promise.all([memory, redisBacked].map(gateway => submitJobs({ url: gateway.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })))
+  if (ids === undefined || redisIds === undefined) throw new Error('submits failed')
+  const targets: Target[] = [
+    { key: 'floor', label: 'emulator directly (floor)', kind: 'floor', url: emulator.url, pid: emulator.process.pid, next: cycle(ids, id => ({ path: `/${APP_ID}/requests/${id}/status?logs=0`, headers: { authorization: `Key ${FAL_KEY}` } })) },
+    { key: 'bare', label: 'bare forwarder', kind: 'bare', url: bare.url, pid: bare.process.pid, next: cycle(ids, typedPoll) },
+    { key: 'typed-memory', label: 'typed status route, memory store', kind: 'gateway', url: memory.url, pid: memory.process.pid, next: cycle(ids, typedPoll) },
+    { key: 'proxy-memory', label: 'proxy route, memory store', kind: 'gateway', url: memory.url, pid: memory.process.pid, next: cycle(ids, proxyPoll) },
+    { key: 'typed-redis', label: 'typed status route, Redis store', kind: 'gateway', url: redisBacked.url, pid: redisBacked.process.pid, next: cycle(redisIds, typedPoll) },
+    { key: 'proxy-redis', label: 'proxy route, Redis store', kind: 'gateway', url: redisBacked.url, pid: redisBacked.process.pid, next: cycle(redisIds, proxyPoll) }
+  ]
+  const before = BASELINE_ROOT === undefined ? undefined : await startBaseline(emulator.url, redis.url)
+  targets.push(...(before?.targets ?? []))
+  const cpu = new Map<string, number[]>(targets.map(t => [t.key, []]))
+  const measure = async (target: Target, amount: number): Promise<number | undefined> => {
+    const before = target.pid === undefined ? undefined : processCpuMs(target.pid)
+    const result = await runLoad({ url: target.url, connections: SETTINGS.connections, durationS: 600, amount, next: target.next })
+    const after = target.pid === undefined ? undefined : processCpuMs(target.pid)
+    return before === undefined || after === undefined || result.responses === 0 ? undefined : ((after - before) * 1000) / result.responses
+  }
+  for (const target of targets) await measure(target, CPU_POLLS / 4)
+  for (let round = 0; round < SETTINGS.rounds; round++) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + round) % targets.length] as Target
+      const us = await measure(target, CPU_POLLS)
+      if (us !== undefined) cpu.get(target.key)?.push(us)
+      log(`${target.label.padEnd(58)} ${us === undefined ? '?' : us.toFixed(0).padStart(5)} µs / poll`)
+    }
+  }
+  await Promise.all([memory, redisBacked, bare, emulator, ...(before?.children ?? [])].map(child => child.stop()))
+  for (const target of targets) {
+    const figures = cpu.get(target.key) ?? []
+    log(`median ${target.label.padEnd(58)} ${figures.length === 0 ? '?' : median(figures).toFixed(0).padStart(5)} µs / poll  (${figures.map(n => n.toFixed(0)).join(', ')})`)
+  }
+}
+
+/** The earlier commit's gateway, both stores, as rows keyed `<key>-before`. */
+async function startBaseline (emulatorUrl: string, redisUrl: string): Promise<{ children: Child[], targets: Target[] }> {
+  const root = BASELINE_ROOT as string
+  const [memory, redisBacked] = await Promise.all([
+    startGateway('earlier gateway (memory store)', emulatorUrl, {}, [], root),
+    startGateway('earlier gateway (Redis store)', emulatorUrl, { REDIS_URL: redisUrl }, [], root)
+  ])
+  const [memoryIds, redisIds] = await Promise.all([memory, redisBacked].map(gateway => submitJobs({ url: gateway.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })))
+  if (memoryIds === undefined || redisIds === undefined) throw new Error('submits failed')
+  const row = (child: Child, ids: string[], key: string, label: string, poll: (id: string) => Poll): Target =>
+    ({ key: `${key}-before`, label: `before: ${label}`, kind: 'gateway', url: child.url, pid: child.process.pid, next: cycle(ids, poll) })
+  return {
+    children: [memory, redisBacked],
+    targets: [
+      row(memory, memoryIds, 'typed-memory', 'gateway typed status route, memory store', typedPoll),
+      row(redisBacked, redisIds, 'typed-redis', 'gateway typed status route, Redis store', typedPoll),
+      row(memory, memoryIds, 'proxy-memory', 'gateway /api/fal/proxy, memory store', proxyPoll),
+      row(redisBacked, redisIds, 'proxy-redis', 'gateway /api/fal/proxy, Redis store', proxyPoll)
+    ]
+  }
+}
+
+/** Which commit the baseline checkout holds, as its package and the commit given when it was made. */
+function baselineDescription (root: string): string {
+  const commitFile = join(root, '.commit')
+  return existsSync(commitFile) ? `commit ${readFileSync(commitFile, 'utf8').trim()}` : root
 }
 
 /** Hand-written reading of the figures (bench/findings.md), carried into the report when present. */

@@ -17,7 +17,7 @@ import jobs from './plugins/app/jobs.js'
 import swagger from './plugins/external/swagger.js'
 import cors from './plugins/external/cors.js'
 import apiSecurityHeaders from './plugins/app/api-security-headers.js'
-import loadShedding from './plugins/external/under-pressure.js'
+import loadShedding from './plugins/app/load-shedding.js'
 import draining from './plugins/app/draining.js'
 import metrics from './plugins/app/metrics.js'
 import adminAuth from './plugins/app/admin-auth.js'
@@ -71,7 +71,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addSchema(ErrorSchema)
-  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  // Hooks on every request take `done` rather than being async: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => { reply.header('x-request-id', request.id); done() })
 
   await app.register(errorHandler)
   await app.register(readiness)

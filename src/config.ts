@@ -79,6 +79,7 @@ export const EnvSchema = Type.Object({
   CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 0 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
   MAX_HEAP_USED_BYTES: Type.Optional(Type.Integer({ minimum: 0 })),
+  LOAD_SHED_GRACE_MS: Type.Integer({ minimum: 0, default: 5000 }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
@@ -179,8 +180,11 @@ export interface Config {
    * must not be cut).
    */
   server: { requestTimeoutMs: number, headersTimeoutMs: number, keepAliveTimeoutMs: number, connectionTimeoutMs: number }
-  /** Load shedding: 503 when the event loop lags more than this (0 = off) or the heap is this full. */
-  pressure: { maxEventLoopDelayMs: number, maxHeapUsedBytes?: number }
+  /**
+   * Load shedding: overloaded (/readyz 503) when the event loop lags more than this (0 = off) or
+   * the heap is this full; new requests get 503 once that has lasted `graceMs`.
+   */
+  pressure: { maxEventLoopDelayMs: number, maxHeapUsedBytes?: number, graceMs: number }
   /** `/metrics` on the main port behind this bearer token, and/or on its own port. */
   metrics: { token?: string, port?: number }
   /** Bearer token of the operator's `/admin/*` routes; without it they answer 401 to everyone. */
@@ -400,7 +404,7 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       keepAliveTimeoutMs: valid.KEEP_ALIVE_TIMEOUT_MS,
       connectionTimeoutMs: valid.CONNECTION_TIMEOUT_MS
     },
-    pressure: { maxEventLoopDelayMs: valid.MAX_EVENT_LOOP_DELAY_MS, maxHeapUsedBytes: valid.MAX_HEAP_USED_BYTES },
+    pressure: { maxEventLoopDelayMs: valid.MAX_EVENT_LOOP_DELAY_MS, maxHeapUsedBytes: valid.MAX_HEAP_USED_BYTES, graceMs: valid.LOAD_SHED_GRACE_MS },
     metrics: { token: valid.METRICS_TOKEN, port: valid.METRICS_PORT },
     adminToken: valid.ADMIN_TOKEN,
     demoEnabled: valid.DEMO_ENABLED ?? valid.NODE_ENV === 'development',

@@ -7,7 +7,9 @@ export interface LogContext {
   falRequestId?: string
 }
 
-const contexts = new WeakMap<object, LogContext>()
+/** Where a request's logger keeps its context: a property, as a WeakMap entry per request cost ~2 µs. */
+const CONTEXT = Symbol('fal-gateway.logContext')
+type WithContext = FastifyBaseLogger & { [CONTEXT]?: LogContext }
 
 /**
  * The context of a request's logger, to fill in. Every line that logger writes (Fastify's own
@@ -15,12 +17,9 @@ const contexts = new WeakMap<object, LogContext>()
  * fact learnt, and nothing computed for lines a level filters out.
  */
 export function logContextOf (log: FastifyBaseLogger): LogContext {
-  let context = contexts.get(log)
-  if (context === undefined) {
-    context = {}
-    contexts.set(log, context)
-  }
-  return context
+  const owner = log as WithContext
+  // Own property only: pino's child loggers inherit from their parent, and must not share its context.
+  return Object.hasOwn(owner, CONTEXT) ? owner[CONTEXT] as LogContext : (owner[CONTEXT] = {})
 }
 
 /**
@@ -31,7 +30,7 @@ export function loggerOptions (config: Pick<Config, 'logLevel'>): FastifyServerO
   return {
     level: config.logLevel,
     // pino merges the line's own fields into what this returns: hand it a copy.
-    mixin: (_line, _level, logger) => ({ ...contexts.get(logger) }),
+    mixin: (_line, _level, logger) => ({ ...(Object.hasOwn(logger, CONTEXT) ? (logger as WithContext)[CONTEXT] : undefined) }),
     redact: {
       paths: [
         'req.headers.authorization',

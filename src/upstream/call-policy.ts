@@ -1,4 +1,4 @@
-import { startDeadline } from './deadline.js'
+import { Deadline } from './deadline.js'
 import type { Departure } from './departure.js'
 import type { Breakers, UpstreamOperation } from './breakers.js'
 import { withRetries, type RetryOptions } from './retry.js'
@@ -19,22 +19,22 @@ const IDEMPOTENT = new Set<UpstreamOperation>(['status', 'result'])
  * only, retried within that same deadline.
  */
 export function createCallPolicy ({ timeouts, retry, breakers }: CallPolicyOptions) {
-  return async function call<T> (operation: UpstreamOperation, signal: Departure | undefined, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return async function call<T> (operation: UpstreamOperation, signal: Departure | undefined, attempt: (deadline: Deadline) => Promise<T>): Promise<T> {
     const timeoutMs = timeouts[operation]
-    const deadline = startDeadline(timeoutMs, signal)
+    const deadline = new Deadline(timeoutMs, signal)
     if (operation === 'stream') {
       // Once fal has answered, the stream lives as long as the caller's signal allows.
       try {
-        return await breakers.fire(operation, () => attempt(deadline.signal))
+        return await breakers.fire(operation, () => attempt(deadline))
       } finally {
         deadline.settle()
       }
     }
     // A relayed body is read after this returns; the pool's body timeout bounds that read.
     try {
-      const once = (): Promise<T> => breakers.fire(operation, () => attempt(deadline.signal))
+      const once = (): Promise<T> => breakers.fire(operation, () => attempt(deadline))
       if (!IDEMPOTENT.has(operation)) return await once()
-      return await withRetries(once, retry, Date.now() + timeoutMs, deadline.signal)
+      return await withRetries(once, retry, Date.now() + timeoutMs, deadline)
     } finally {
       deadline.release()
     }

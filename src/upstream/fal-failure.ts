@@ -1,3 +1,5 @@
+import type { Departure } from './departure.js'
+
 /**
  * How a call to fal went wrong. This is the upstream layer's own vocabulary, kept here and not
  * among the gateway's answers (errors/gateway-errors.ts): this layer knows nothing of clients or
@@ -61,7 +63,7 @@ export class FalFailure extends Error {
 }
 
 /** Turns whatever a transport threw into a FalFailure; the caller's own abort reason passes through. */
-export function failureOfThrown (error: unknown, signal?: AbortSignal): unknown {
+export function failureOfThrown (error: unknown, signal?: Pick<Departure, 'aborted' | 'reason'>): unknown {
   if (error instanceof FalFailure) return error
   if (signal?.aborted === true && !isTimeout(signal.reason)) return signal.reason
   if (isTimeout(error) || isTimeout(signal?.reason)) return new FalFailure({ kind: 'timeout' }, { reason: error })

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { fetch as undiciFetch, type Agent, type Dispatcher } from 'undici'
+import type { Departure } from './departure.js'
 import type { FalCredentials } from './fal-credentials.js'
 import type { FalEndpoints } from './fal-endpoints.js'
 import { FalFailure, failureOfThrown, parseRetryAfter } from './fal-failure.js'
@@ -69,12 +70,12 @@ export function createFalTransport ({ credentials, endpoints, pool }: FalTranspo
    * One call on the pool. Resolves with fal's success, or with a 4xx that is the client's to hear
    * when `passClientsAnswers` is set; throws a FalFailure for anything else.
    */
-  async function request (call: FalRequest, signal: AbortSignal, passClientsAnswers = false): Promise<Dispatcher.ResponseData> {
+  async function request (call: FalRequest, signal: Departure, passClientsAnswers = false): Promise<Dispatcher.ResponseData> {
     const base = call.host === 'queue' ? endpoints.queue : endpoints.rest
     let response: Dispatcher.ResponseData
     try {
       // undici's request never follows redirects: a 3xx comes back as an answer, refused below.
-      response = await pool.request({ origin: base.origin, path: base.pathPrefix + call.path, method: call.method, headers: headersOf(call), body: call.body, signal })
+      response = await pool.request({ origin: base.origin, path: base.pathPrefix + call.path, method: call.method, headers: headersOf(call), body: call.body, signal: undiciSignal(signal) })
     } catch (error) {
       throw failureOfThrown(error, signal)
     }
@@ -84,7 +85,7 @@ export function createFalTransport ({ credentials, endpoints, pool }: FalTranspo
   }
 
   /** Reads a whole answer body under the call's deadline. */
-  async function readText (response: Dispatcher.ResponseData, signal: AbortSignal): Promise<string> {
+  async function readText (response: Dispatcher.ResponseData, signal: Departure): Promise<string> {
     try {
       return await response.body.text()
     } catch (error) {
@@ -125,6 +126,11 @@ export function createFalTransport ({ credentials, endpoints, pool }: FalTranspo
 }
 
 export type FalTransport = ReturnType<typeof createFalTransport>
+
+/** undici reads only `aborted`, `reason` and the abort listeners of the signal it is given. */
+function undiciSignal (signal: Departure): AbortSignal {
+  return signal as unknown as AbortSignal
+}
 
 function headerValue (headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name]

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import { createFalClient } from '@fal-ai/client'
 import type { CallPolicy } from './call-policy.js'
+import type { Deadline } from './deadline.js'
 import type { Departure } from './departure.js'
 import { FalFailure, failureOfThrown } from './fal-failure.js'
 import {
@@ -98,7 +99,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, policy }: Fal
     suppressLocalCredentialsWarning: true
   })
 
-  async function readJson (target: StatusTarget | ResultTarget, signal: AbortSignal): Promise<FalJson> {
+  async function readJson (target: StatusTarget | ResultTarget, signal: Deadline): Promise<FalJson> {
     const response = await transport.request(falAddressOf(target), signal)
     return { statusCode: response.statusCode, body: transport.parseSuccess(await transport.readText(response, signal)) }
   }
@@ -131,7 +132,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, policy }: Fal
             headers: call.jobHeaders,
             // The client writes x-fal-queue-priority from this option over any header it is given.
             priority: priorityOf(call.jobHeaders),
-            abortSignal: signal
+            abortSignal: signal.abortSignal
           }))
         } catch (error) {
           throw failureOfThrown(error, signal)
@@ -142,7 +143,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, policy }: Fal
     async cancel (target, signal) {
       await policy('cancel', signal, async deadline => {
         try {
-          await client.queue.cancel(target.appId, { requestId: target.requestId, abortSignal: deadline })
+          await client.queue.cancel(target.appId, { requestId: target.requestId, abortSignal: deadline.abortSignal })
         } catch (error) {
           throw failureOfThrown(error, deadline)
         }

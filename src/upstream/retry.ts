@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Deadline } from './deadline.js'
 import { FalFailure, failureOfThrown } from './fal-failure.js'
 
 export interface RetryOptions {
@@ -36,7 +37,7 @@ export function backoffMs (retry: number, options: RetryOptions, retryAfterSecon
  * Runs `attempt` until it succeeds, fails for good, or the next wait would not end before
  * `deadlineAt`; then the last failure is thrown as it is. Only for calls that are safe to repeat.
  */
-export async function withRetries<T> (attempt: () => Promise<T>, options: RetryOptions, deadlineAt: number, signal: AbortSignal): Promise<T> {
+export async function withRetries<T> (attempt: () => Promise<T>, options: RetryOptions, deadlineAt: number, signal: Deadline | AbortSignal): Promise<T> {
   for (let retry = 0; ; retry++) {
     try {
       return await attempt()
@@ -45,7 +46,7 @@ export async function withRetries<T> (attempt: () => Promise<T>, options: RetryO
       const delay = backoffMs(retry, options, error instanceof FalFailure && error.outcome.kind === 'answered' ? error.outcome.retryAfterSeconds : undefined)
       if (delay === undefined || Date.now() + delay >= deadlineAt) throw error
       try {
-        await sleep(delay, undefined, { signal })
+        await sleep(delay, undefined, { signal: signal instanceof AbortSignal ? signal : signal.abortSignal })
       } catch {
         throw failureOfThrown(signal.reason, signal)
       }

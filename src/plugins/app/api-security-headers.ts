@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { onRequestAsyncHookHandler } from 'fastify'
+import type { onRequestHookHandler } from 'fastify'
 
 /**
  * The security headers a JSON API needs, computed once: it loads nothing (no scripts, frames or
@@ -20,7 +20,8 @@ const PAGE_PREFIXES = ['/docs', '/demo']
 
 const isPage = (url: string) => PAGE_PREFIXES.some(prefix => url === prefix || url.startsWith(`${prefix}/`))
 
-const addSecurityHeaders: onRequestAsyncHookHandler = async (_request, reply) => { reply.headers(API_SECURITY_HEADERS) }
+// A callback hook: no promise per request.
+const addSecurityHeaders: onRequestHookHandler = (_request, reply, done) => { reply.headers(API_SECURITY_HEADERS); done() }
 
 /** Attached route by route as routes are added (register it first), so pages cost nothing. */
 export default fp(async function apiSecurityHeaders (fastify) {

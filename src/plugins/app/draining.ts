@@ -47,16 +47,18 @@ export default fp<{ graceMs: number }>(async function draining (fastify, { grace
     endStreams()
   })
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (!draining || ALWAYS_SERVED.has(request.routeOptions.url ?? '')) return
+  // Callback hooks, not async ones: they run on every request, and a promise each is measurable.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!draining || ALWAYS_SERVED.has(request.routeOptions.url ?? '')) return done()
     reply.header('connection', 'close')
-    throw new ShuttingDown()
+    done(new ShuttingDown())
   })
 
-  fastify.addHook('onSend', async (_request, reply, payload) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close')
+    if (!(payload instanceof Readable)) return done(null, payload)
     const type = reply.getHeader('content-type')
-    if (!(payload instanceof Readable) || typeof type !== 'string' || !type.startsWith('text/event-stream')) return payload
+    if (typeof type !== 'string' || !type.startsWith('text/event-stream')) return done(null, payload)
     // The stream goes out through a pass-through the drain can end without touching the socket.
     const out = new PassThrough()
     payload.pipe(out)
@@ -76,6 +78,6 @@ export default fp<{ graceMs: number }>(async function draining (fastify, { grace
     out.once('close', () => { streams.delete(end) })
     reply.raw.once('finish', () => { if (draining) socket?.end() })
     if (streamsEnded) setImmediate(end)
-    return out
+    done(null, out)
   })
 }, { name: 'draining', dependencies: ['readiness'] })

@@ -59,18 +59,20 @@ export default fp<{ config: Config }>(async function metrics (fastify, { config 
 
   gauges.countJobsWith(() => fastify.jobs.inFlightHere())
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  // Callback hooks on every request (no promise each); counted after the answer has gone out.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     if (reply.statusCode >= 400) request.refusalCode = errorCodeOf(payload)
-    return payload
+    done(null, payload)
   })
 
-  fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     const labels = { route: request.routeOptions.url ?? UNMATCHED_ROUTE, method: request.method, status: String(reply.statusCode) }
     gauges.httpRequests.inc(labels)
     gauges.httpDuration.observe(labels, reply.elapsedTime / 1000)
     if (reply.statusCode >= 400) {
       gauges.refusals.inc({ code: request.refusalCode ?? `HTTP_${reply.statusCode}`, tier: request.client?.tier ?? 'none' })
     }
+    done()
   })
 
   const token = config.metrics.token
