@@ -79,8 +79,12 @@ t.test('the Vite example, served by Vite, runs through `npm run dev` in Chromium
   const problems: string[] = []
   page.on('pageerror', error => { problems.push(`page error: ${error.message}`) })
   page.on('console', message => {
-    // Chromium reports every non-2xx fetch: the 422 and 429 are the point of the last steps.
-    if (message.type() === 'error' && !/status of (422|429)/.test(message.text())) problems.push(`console: ${message.text()}`)
+    // Chromium reports every non-2xx fetch (as `response` below, with its URL).
+    if (message.type() === 'error' && !/status of \d{3}/.test(message.text())) problems.push(`console: ${message.text()}`)
+  })
+  page.on('response', response => {
+    // The 422 and 429 are the point of the last steps.
+    if (response.status() >= 400 && ![422, 429].includes(response.status())) problems.push(`${response.status()} for ${response.url()}`)
   })
 
   await page.goto(appUrl as string)
