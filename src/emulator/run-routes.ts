@@ -24,20 +24,21 @@ const KEEPALIVE_MS = 1000
 
 /**
  * fal's run host: `POST /{app}` runs the model and answers its output once done (`fal.run`);
- * `POST /{app}/stream` answers server-sent events (`fal.stream`): one `{ progress, message }`
- * event per log line while the job runs, then the output itself as the last event. Each run is
- * a job of the queue's store, so the same timing and holds drive it.
+ * `POST /{app}/stream` answers server-sent events (`fal.stream`) for apps that stream (404 for
+ * the others): one `{ progress, message }` event per log line while the job runs, then the
+ * output itself as the last event. Each run is a job of the queue's store, so the same timing
+ * and holds drive it.
  */
 export function runRoutes (app: FastifyInstance, options: RunRoutesOptions): void {
   const { hooks, jobs, baseUrl } = options
 
   /** The job for a valid input, or undefined after answering fal's 404 or 422. */
-  function startJob (request: FastifyRequest<{ Params: RunParams }>, reply: FastifyReply, subPath: string): Job | undefined {
+  function startJob (request: FastifyRequest<{ Params: RunParams }>, reply: FastifyReply, subPath: string, streamed: boolean): Job | undefined {
     const { owner, alias } = request.params
     const appId = subPath === '' ? `${owner}/${alias}` : `${owner}/${alias}/${subPath}`
     const model: EmulatedModel | undefined = MODELS.get(appId)
-    if (model === undefined) {
-      reply.code(404).send({ detail: `Application '${appId}' not found` })
+    if (model === undefined || (streamed && !model.streams)) {
+      reply.code(404).send({ detail: model === undefined ? `Application '${appId}' not found` : 'Not Found' })
       return undefined
     }
     const input = request.body
@@ -81,7 +82,7 @@ export function runRoutes (app: FastifyInstance, options: RunRoutesOptions): voi
   }
 
   const run = async (request: FastifyRequest<{ Params: RunParams }>, reply: FastifyReply): Promise<FastifyReply> => {
-    const job = startJob(request, reply, request.params['*'] ?? '')
+    const job = startJob(request, reply, request.params['*'] ?? '', false)
     if (job === undefined) return reply
     const base = baseUrl(request)
     const gone = goneSignal(reply)
@@ -94,7 +95,7 @@ export function runRoutes (app: FastifyInstance, options: RunRoutesOptions): voi
   }
 
   const stream = async (request: FastifyRequest<{ Params: RunParams }>, reply: FastifyReply): Promise<FastifyReply> => {
-    const job = startJob(request, reply, '')
+    const job = startJob(request, reply, '', true)
     if (job === undefined) return reply
     const base = baseUrl(request)
     const raw = reply.raw

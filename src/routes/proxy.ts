@@ -4,7 +4,8 @@ import type { TSchema } from '@sinclair/typebox'
 import type { Config } from '../config.js'
 import { logContextOf } from '../logger.js'
 import { findModel } from '../models/index.js'
-import { InternalError, TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
+import { InternalError, TargetNotAllowed, UpstreamRejected, ValidationFailed } from '../errors/gateway-errors.js'
+import { FalFailure } from '../upstream/fal-failure.js'
 import { toFieldErrors } from '../errors/validation-detail.js'
 import { createTargetResolver, type ProxySubmit, type ProxyTarget } from '../proxy/proxy-target.js'
 import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
@@ -118,7 +119,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       return requestIdOf(opened.stream.headers['x-fal-request-id'])
     }).catch((error: unknown) => {
       lifetime.dispose()
-      throw error
+      throw notStreaming(error, target.endpointId)
     })
     const stream = opened.stream
     if (stream === undefined) throw new InternalError()
@@ -203,6 +204,12 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       }
     }
   })
+}
+
+/** fal's 404 or 405 to a stream says the endpoint does not stream, not that a request is missing. */
+function notStreaming (error: unknown, endpointId: string): unknown {
+  if (!(error instanceof FalFailure) || error.outcome.kind !== 'answered' || ![404, 405].includes(error.outcome.status)) return error
+  return new UpstreamRejected(error.outcome.status, `'${endpointId}' does not stream: use fal.subscribe or fal.run`)
 }
 
 /** fal's request id for a run; one of the gateway's when fal sent none (or nothing like one). */

@@ -115,6 +115,17 @@ t.test('fal.stream passes the partial outputs through as they come, then the out
   t.notOk(next instanceof Error, 'a run after the stream gets the slot')
 })
 
+t.test('fal.stream of an endpoint that does not stream says so, and gives the slot back', async t => {
+  const { fal, gateway } = await clientThroughGateway(t, { MAX_IN_FLIGHT: '1' })
+  const stream = await fal.stream(LAYER, { input: layerInput })
+  const error = await stream.done().then(() => undefined, (caught: unknown) => caught)
+  t.ok(error instanceof ApiError)
+  t.equal((error as ApiError<unknown>).status, 404)
+  t.match((error as ApiError<unknown>).body, { code: 'UPSTREAM_REJECTED', message: /'fal-ai\/layer-diffusion' does not stream: use fal.subscribe or fal.run/ })
+  t.equal(gateway.emulator.callsOf('run-stream').length, 1, 'fal was asked')
+  t.match((await fal.run(LAYER, { input: layerInput })).data, { image: { url: String } }, 'the slot was given back')
+})
+
 t.test('fal.stream of invalid input is a ValidationError, and fal receives nothing', async t => {
   const { fal, gateway } = await clientThroughGateway(t)
   const stream = await fal.stream(ILLUSION, { input: { prompt: 'no pattern' } as never })
