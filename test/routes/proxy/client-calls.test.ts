@@ -37,7 +37,8 @@ async function proxied (proxyUrl: string, target: string, body: unknown): Promis
 }
 
 t.test('fal.run answers the output through the gateway, with fal called once with the gateway\'s key', async t => {
-  const { fal, gateway } = await clientThroughGateway(t)
+  const metricsToken = 'metrics-token-for-client-calls-0123'
+  const { fal, gateway } = await clientThroughGateway(t, { METRICS_TOKEN: metricsToken })
   const result = await fal.run(ILLUSION, { input: illusionInput })
   t.match(result.data, { image: { url: String, content_type: 'image/png' }, seed: Number })
   t.match(result.requestId, /^[0-9a-f-]{36}$/, 'the request id came back through x-fal-request-id')
@@ -46,6 +47,8 @@ t.test('fal.run answers the output through the gateway, with fal called once wit
   t.equal(runs[0]?.headers.authorization, `Key ${gateway.config.falKey}`)
   t.match(runs[0]?.body, illusionInput, 'fal received the input as sent (with the schema\'s defaults)')
   t.equal(gateway.emulator.callsOf('submit').length, 0, 'nothing went to the queue')
+  const metrics = await gateway.request('/metrics', { headers: { authorization: `Bearer ${metricsToken}` } })
+  t.match(metrics.text, /fal_gateway_upstream_requests_total\{model="fal-ai\/illusion-diffusion",operation="run",outcome="ok"\} 1/, 'the run is counted as one')
 })
 
 t.test('fal.run of invalid input raises ValidationError with field errors, and fal receives nothing', async t => {
