@@ -19,6 +19,7 @@ export const EnvSchema = Type.Object({
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
   FAL_QUEUE_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://queue.fal.run' }),
   FAL_REST_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://rest.fal.ai' }),
+  FAL_RUN_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://fal.run' }),
   TRUST_PROXY: Type.String({ default: '' }),
   WEBHOOK_HOSTS: Type.String({ default: '' }),
   FAL_WEBHOOKS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'off' }),
@@ -61,6 +62,7 @@ export const EnvSchema = Type.Object({
   UPSTREAM_TIMEOUT_RESULT_MS: Type.Optional(Type.Integer({ minimum: 1 })),
   UPSTREAM_TIMEOUT_CANCEL_MS: Type.Optional(Type.Integer({ minimum: 1 })),
   UPSTREAM_TIMEOUT_UPLOAD_MS: Type.Optional(Type.Integer({ minimum: 1 })),
+  UPSTREAM_TIMEOUT_RUN_MS: Type.Integer({ minimum: 1, default: 300_000 }),
   UPSTREAM_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
   UPSTREAM_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 100 }),
   UPSTREAM_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 2000 }),
@@ -114,6 +116,8 @@ export interface Config {
   bodyLimit: number
   falQueueUrl: string
   falRestUrl: string
+  /** fal's synchronous host (`fal.run` and `fal.stream`). */
+  falRunUrl: string
   trustProxy: string[]
   webhookHosts: string[]
   /**
@@ -224,7 +228,8 @@ export type RedisTopology =
   /** Seeds: the client learns every other node and the slots from any one of them. */
   | { kind: 'cluster', nodes: RedisNode[], auth: RedisAuth }
 
-export interface UpstreamTimeouts { submit: number, status: number, result: number, cancel: number, upload: number }
+/** `run` is a whole synchronous run (fal.run), or a streamed run's wait for its first answer. */
+export interface UpstreamTimeouts { submit: number, status: number, result: number, cancel: number, upload: number, run: number }
 
 /** Thrown for a bad setting; its message is the one line printed before the process exits. */
 export class ConfigError extends Error {
@@ -338,6 +343,7 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     bodyLimit: valid.BODY_LIMIT,
     falQueueUrl: withoutTrailingSlash(valid.FAL_QUEUE_URL),
     falRestUrl: withoutTrailingSlash(valid.FAL_REST_URL),
+    falRunUrl: withoutTrailingSlash(valid.FAL_RUN_URL),
     trustProxy: list(valid.TRUST_PROXY),
     webhookHosts: list(valid.WEBHOOK_HOSTS).map(host => host.toLowerCase()),
     falWebhooks: {
@@ -382,7 +388,9 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       status: valid.UPSTREAM_TIMEOUT_STATUS_MS ?? valid.UPSTREAM_TIMEOUT_MS,
       result: valid.UPSTREAM_TIMEOUT_RESULT_MS ?? valid.UPSTREAM_TIMEOUT_MS,
       cancel: valid.UPSTREAM_TIMEOUT_CANCEL_MS ?? valid.UPSTREAM_TIMEOUT_MS,
-      upload: valid.UPSTREAM_TIMEOUT_UPLOAD_MS ?? valid.UPSTREAM_TIMEOUT_MS
+      upload: valid.UPSTREAM_TIMEOUT_UPLOAD_MS ?? valid.UPSTREAM_TIMEOUT_MS,
+      // A synchronous run lasts as long as the model takes, not as long as a queue call.
+      run: valid.UPSTREAM_TIMEOUT_RUN_MS
     },
     upstreamRetry: { retries: valid.UPSTREAM_RETRIES, baseDelayMs: valid.UPSTREAM_RETRY_BASE_MS, maxDelayMs: valid.UPSTREAM_RETRY_MAX_MS },
     breaker: {

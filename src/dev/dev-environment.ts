@@ -1,3 +1,5 @@
+import { RUN_PREFIX } from '../emulator/run-routes.js'
+
 /** The key the dev emulator expects and the dev gateway sends: made up, never a real fal key. */
 export const DEV_FAL_KEY = 'dev-key-id:dev-key-secret'
 
@@ -29,6 +31,7 @@ export function devEnvironment (environment: Record<string, string | undefined>,
     FAL_KEY_ID: undefined,
     FAL_KEY_SECRET: undefined,
     FAL_QUEUE_URL: emulatorUrl,
-    FAL_REST_URL: emulatorUrl
+    FAL_REST_URL: emulatorUrl,
+    FAL_RUN_URL: `${emulatorUrl}${RUN_PREFIX}`
   }
 }

@@ -7,8 +7,13 @@ export const OperationSchema = Type.Union([
   Type.Literal('stream'),
   Type.Literal('result'),
   Type.Literal('cancel'),
+  Type.Literal('run'),
+  Type.Literal('run-stream'),
   Type.Literal('upload-initiate'),
   Type.Literal('upload-put'),
+  Type.Literal('upload-initiate-multipart'),
+  Type.Literal('upload-part'),
+  Type.Literal('upload-complete'),
   Type.Literal('file')
 ])
 export type Operation = Static<typeof OperationSchema>

@@ -7,6 +7,7 @@ import { Faults, type FaultSwitch } from './faults.js'
 import { imageRoutes } from './image-routes.js'
 import { JobStore, type Hold, type HoldOutcome, type Release } from './jobs.js'
 import { queueRoutes } from './queue-routes.js'
+import { runRoutes } from './run-routes.js'
 import { storageRoutes } from './storage-routes.js'
 import { webhookRoutes } from './webhook-routes.js'
 import { Webhooks } from './webhooks.js'
@@ -59,7 +60,10 @@ export interface JobControl {
 // Submits may carry data-URI images inline, well past Fastify's 1 MiB default.
 const BODY_LIMIT = 25 * 1024 * 1024
 
-/** A fal.ai stand-in (queue host and REST storage host on one port) for development, tests and benchmarks. */
+/**
+ * A fal.ai stand-in (queue host, REST storage host, and the run host under `/run`, on one port)
+ * for development, tests and benchmarks.
+ */
 export function createEmulator (options: EmulatorOptions): Emulator {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: BODY_LIMIT, forceCloseConnections: true })
   const shutdown = new AbortController()
@@ -98,6 +102,7 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   storageRoutes(app, { hooks, baseUrl })
   imageRoutes(app, hooks)
   queueRoutes(app, { hooks, jobs, webhooks, baseUrl })
+  runRoutes(app, { hooks, jobs, baseUrl })
   webhookRoutes(app, { jobs, webhooks, baseUrl })
 
   return {

@@ -55,7 +55,7 @@ const baseUrl = await emulator.listen(port, host).catch((error: unknown) => {
   if (problem === undefined) throw error
   return fail(problem)
 })
-emulator.app.log.info(`fal emulator listening on ${baseUrl} (queue and storage hosts on one port)`)
+emulator.app.log.info(`fal emulator listening on ${baseUrl} (queue and storage hosts on one port; the run host, for FAL_RUN_URL, at ${baseUrl}/run)`)
 
 let closing = false
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -14,6 +14,8 @@ export interface EmulatedModel {
   image (input: Input): { width: number, height: number, alpha: boolean }
   /** Log lines emitted, evenly spaced, while the request is IN_PROGRESS. */
   logs: readonly string[]
+  /** Whether `fal.stream` works (`POST /run/{app}/stream`); fal answers 404 for apps that do not stream. */
+  streams: boolean
 }
 
 export const IMAGE_SIZE_PRESETS: Readonly<Record<string, { width: number, height: number }>> = {
@@ -78,6 +80,8 @@ const illusionDiffusion: EmulatedModel = {
   id: 'fal-ai/illusion-diffusion',
   validate: input => checkFields(input, illusionFields),
   image: input => ({ ...sizeOf(input.image_size), alpha: false }),
+  // The emulator's streaming endpoint: progress events, then the output.
+  streams: true,
   logs: [
     'Loading ControlNet QR monster weights',
     'Downloading pattern image',
@@ -93,6 +97,7 @@ const layerDiffusion: EmulatedModel = {
   id: 'fal-ai/layer-diffusion',
   validate: input => checkFields(input, layerFields),
   image: () => ({ width: 1024, height: 1024, alpha: true }),
+  streams: false,
   logs: [
     'Loading SDXL with transparent VAE',
     'Denoising: step 5/20',

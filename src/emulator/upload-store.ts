@@ -1,11 +1,15 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 
 export interface Upload {
   contentType: string
   fileName: string
-  /** Undefined until the bytes are PUT. */
+  /** Undefined until the bytes are PUT (or a multipart upload completes). */
   bytes?: Buffer
+  /** A multipart upload's parts by number, until it completes. */
+  parts?: Map<number, { bytes: Buffer, etag: string }>
 }
+
+export interface CompletedPart { partNumber: number, etag: string }
 
 const MAX_UPLOADS = 10_000
 const MAX_TOTAL_BYTES = 256 * 1024 * 1024
@@ -37,10 +41,48 @@ export class UploadStore {
     return true
   }
 
+  /** Stores one part of a multipart upload; its etag, or undefined when the token is unknown. */
+  putPart (token: string, partNumber: number, bytes: Buffer): string | undefined {
+    const upload = this.#uploads.get(token)
+    if (upload === undefined) return undefined
+    const parts = upload.parts ??= new Map()
+    const etag = createHash('md5').update(bytes).digest('hex')
+    this.#totalBytes += bytes.length - (parts.get(partNumber)?.bytes.length ?? 0)
+    parts.set(partNumber, { bytes, etag })
+    this.#trim()
+    return etag
+  }
+
+  /**
+   * Joins the listed parts, in part-number order, into the file: false when the token is unknown
+   * or a part is missing or its etag does not match, as S3 answers.
+   */
+  complete (token: string, listed: CompletedPart[]): boolean {
+    const upload = this.#uploads.get(token)
+    const parts = upload?.parts
+    if (upload === undefined || parts === undefined || listed.length === 0) return false
+    const ordered = [...listed].sort((a, b) => a.partNumber - b.partNumber)
+    const chunks: Buffer[] = []
+    for (const { partNumber, etag } of ordered) {
+      const part = parts.get(partNumber)
+      if (part === undefined || part.etag !== etag) return false
+      chunks.push(part.bytes)
+    }
+    const bytes = Buffer.concat(chunks)
+    let partBytes = 0
+    for (const part of parts.values()) partBytes += part.bytes.length
+    this.#totalBytes += bytes.length - partBytes
+    upload.parts = undefined
+    upload.bytes = bytes
+    this.#trim()
+    return true
+  }
+
   #trim (): void {
     for (const [token, upload] of this.#uploads) {
       if (this.#uploads.size <= MAX_UPLOADS && this.#totalBytes <= MAX_TOTAL_BYTES) return
       this.#totalBytes -= upload.bytes?.length ?? 0
+      for (const part of upload.parts?.values() ?? []) this.#totalBytes -= part.bytes.length
       this.#uploads.delete(token)
     }
   }

@@ -19,12 +19,21 @@ const CHANNELS = ['undici:request:create', 'undici:request:headers', 'undici:req
  * their own upstreams are ignored). Model labels are limited to `modelIds`; anything else is
  * `other`, so a client cannot mint label values. Returns the unsubscribe function.
  */
-export function observeUpstream (metrics: GatewayMetrics, bases: { queue: UpstreamBaseUrl, rest: UpstreamBaseUrl }, modelIds: readonly string[]): () => void {
+export function observeUpstream (metrics: GatewayMetrics, bases: { queue: UpstreamBaseUrl, rest: UpstreamBaseUrl, run?: UpstreamBaseUrl }, modelIds: readonly string[]): () => void {
   const started = new WeakMap<object, { at: bigint, model: string, operation: string }>()
 
   const classify = (request: UndiciRequest): { model: string, operation: string } | undefined => {
     if (typeof request.path !== 'string' || typeof request.method !== 'string') return undefined
     const path = request.path.split('?')[0] as string
+    // fal.run and fal.stream; in development the run host is a path on the emulator's one origin.
+    const run = bases.run
+    if (run !== undefined && request.origin === run.origin && path.startsWith(run.pathPrefix + '/') &&
+      (run.origin !== bases.queue.origin || run.pathPrefix !== bases.queue.pathPrefix)) {
+      const rest = path.slice(run.pathPrefix.length + 1)
+      const streamed = rest.endsWith('/stream')
+      const model = modelIds.find(id => rest === id || rest.startsWith(id + '/')) ?? 'other'
+      return { model, operation: streamed ? 'run-stream' : 'run' }
+    }
     // The emulator serves both hosts on one origin; there the REST host is its storage paths.
     const sharedOrigin = bases.rest.origin === bases.queue.origin
     if (request.origin === bases.rest.origin && path.startsWith(bases.rest.pathPrefix + (sharedOrigin ? '/storage/' : '/'))) {

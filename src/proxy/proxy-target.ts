@@ -1,6 +1,8 @@
 import { findModel } from '../models/index.js'
-import { FAL_QUEUE_HOST, FAL_REST_HOST } from '../upstream/fal-endpoints.js'
+import { FAL_QUEUE_HOST, FAL_REST_HOST, FAL_RUN_HOST } from '../upstream/fal-endpoints.js'
 import type { FalTarget, SubmitTarget } from '../upstream/fal-target.js'
+import { REALTIME_NOT_SERVED, runTarget } from './run-target.js'
+import { restTarget } from './storage-target.js'
 
 /** A submit as the proxy receives it: its `fal_webhook` is still to be checked against the allowlist. */
 export interface ProxySubmit {
@@ -23,8 +25,9 @@ const refuse = (reason: string): TargetVerdict => ({ ok: false, reason })
 
 /**
  * Decides whether the proxy may call a target, from an allowlist rather than a blocklist: the
- * queue calls of the served models on fal's queue host, and storage upload initiation on fal's
- * REST host, over https, spelled canonically. Anything else is refused before any upstream call.
+ * queue calls of the served models on fal's queue host, their synchronous runs and streams on
+ * fal's run host (run-target.ts), and storage upload initiation on fal's REST host
+ * (storage-target.ts), over https, spelled canonically. Anything else is refused before any upstream call.
  *
  * Requiring the canonical spelling (the URL parser's own output) is what closes the tricks: a
  * target with dot segments, encoded slashes or dots, backslashes, user-info, an explicit port, a
@@ -40,12 +43,14 @@ export function resolveProxyTarget (raw: string | string[] | undefined, method: 
   } catch {
     return refuse('The x-fal-target-url header is not a URL')
   }
+  if (url.protocol === 'wss:' || url.protocol === 'ws:') return refuse(REALTIME_NOT_SERVED)
   if (url.href !== raw || url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.port !== '' || url.hash !== '') {
     return refuse('The target must be a plain https URL on fal\'s hosts')
   }
   if (/%|\\|\/\.\.?(\/|$)|\/\//.test(url.pathname)) return refuse('The target path is not in canonical form')
   if (url.hostname === FAL_REST_HOST) return restTarget(url, method)
   if (url.hostname === FAL_QUEUE_HOST) return queueTarget(url, method)
+  if (url.hostname === FAL_RUN_HOST) return runTarget(url, method)
   return refuse('The target host is not one this gateway forwards to')
 }
 
@@ -79,16 +84,6 @@ function queueTarget (url: URL, method: string): TargetVerdict {
       ? { operation, ...request, logs: logs === '1' || logs === 'true' }
       : { operation, ...request }
   }
-}
-
-function restTarget (url: URL, method: string): TargetVerdict {
-  if (url.pathname !== '/storage/upload/initiate' || method !== 'POST') {
-    return refuse('On fal\'s REST host only storage upload initiation is forwarded')
-  }
-  if ([...url.searchParams.keys()].some(name => name !== 'storage_type') || url.searchParams.getAll('storage_type').length > 1) {
-    return refuse('Upload initiation accepts only storage_type, once')
-  }
-  return { ok: true, target: { operation: 'upload', storageType: url.searchParams.get('storage_type') ?? undefined } }
 }
 
 /**

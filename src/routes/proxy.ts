@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
 import type { Config } from '../config.js'
 import { logContextOf } from '../logger.js'
 import { findModel } from '../models/index.js'
-import { InternalError, TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
+import { InternalError, TargetNotAllowed, UpstreamRejected, ValidationFailed } from '../errors/gateway-errors.js'
+import { FalFailure } from '../upstream/fal-failure.js'
 import { toFieldErrors } from '../errors/validation-detail.js'
 import { createTargetResolver, type ProxySubmit, type ProxyTarget } from '../proxy/proxy-target.js'
 import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
@@ -12,8 +14,8 @@ import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { falHeadersOf } from '../http/fal-headers.js'
 import { createWebhookCheck } from '../http/webhook-allowlist.js'
 import { departureWithin } from '../upstream/departure.js'
-import type { RelayCall, RelayedAnswer, RelayedSubmit } from '../upstream/fal-upstream.js'
-import type { CancelTarget, ResultTarget, StatusTarget, StreamTarget, UploadTarget } from '../upstream/fal-target.js'
+import type { OpenedRunStream, RelayCall, RelayedAnswer, RelayedSubmit } from '../upstream/fal-upstream.js'
+import type { CancelTarget, ResultTarget, RunTarget, StatusTarget, StreamTarget, UploadTarget } from '../upstream/fal-target.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,7 +29,8 @@ const RESPONSE_HEADERS = ['content-type', 'x-fal-request-id', 'retry-after'] as 
 /** What admission checks of a target: the model (the tier's allowlist) and the request (its owner). */
 function admissionTargetOf (target: ProxyTarget): AdmissionTarget {
   switch (target.operation) {
-    case 'submit': return { appId: target.endpointId }
+    case 'submit':
+    case 'run': return { appId: target.endpointId }
     case 'upload': return {}
     default: return { appId: target.appId, requestId: target.requestId }
   }
@@ -85,6 +88,56 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     return copyHeaders(relayed.answer, reply).send(relayed.answer.text)
   }
 
+  /**
+   * `fal.run` and `fal.stream`: the same validation, job slot and quota as a submit. The job is
+   * over when fal's answer is (the whole output, or the stream's end), so the slot is given back
+   * then; fal's request id (or one of the gateway's, when fal sends none) is recorded as the
+   * client's, as a submit's is.
+   */
+  async function run (request: FastifyRequest, reply: FastifyReply, target: RunTarget): Promise<FastifyReply> {
+    validateBody(request, findModel(target.endpointId)?.input)
+    const call = relayCall(request, reply, true)
+    if (target.stream) return await runStream(request, reply, target, call)
+    const relayed: { answer?: RelayedAnswer } = {}
+    const requestId = await fastify.jobs.submit(request, reply, async () => {
+      relayed.answer = await fal.relay(target, call)
+      return requestIdOf(relayed.answer.headers['x-fal-request-id'])
+    })
+    fastify.jobs.finished(request, requestId)
+    logContextOf(request.log).falRequestId = requestId
+    request.log.info({ model: target.endpointId }, 'ran on fal')
+    if (relayed.answer === undefined) throw new InternalError()
+    return copyHeaders(relayed.answer, reply).header('x-fal-request-id', requestId).send(relayed.answer.text)
+  }
+
+  async function runStream (request: FastifyRequest, reply: FastifyReply, target: RunTarget, call: RelayCall): Promise<FastifyReply> {
+    // The stream's lifetime is bounded here, as a status stream's is; its timer goes with it.
+    const lifetime = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
+    const opened: { stream?: OpenedRunStream } = {}
+    const requestId = await fastify.jobs.submit(request, reply, async () => {
+      opened.stream = await fal.openRunStream(target, { ...call, signal: lifetime })
+      return requestIdOf(opened.stream.headers['x-fal-request-id'])
+    }).catch((error: unknown) => {
+      lifetime.dispose()
+      throw notStreaming(error, target.endpointId)
+    })
+    const stream = opened.stream
+    if (stream === undefined) throw new InternalError()
+    logContextOf(request.log).falRequestId = requestId
+    request.log.info({ model: target.endpointId }, 'streaming a run from fal')
+    stream.events.once('close', () => {
+      lifetime.dispose()
+      fastify.jobs.finished(request, requestId)
+    })
+    const contentType = stream.headers['content-type']
+    return reply
+      .header('content-type', typeof contentType === 'string' ? contentType : 'text/event-stream; charset=utf-8')
+      .header('x-fal-request-id', requestId)
+      .header('cache-control', 'no-cache')
+      .header('x-accel-buffering', 'no')
+      .send(stream.events)
+  }
+
   /** Status and result polls share the typed routes' path to fal: coalesced, cached, retried. */
   async function poll (request: FastifyRequest, reply: FastifyReply, target: StatusTarget | ResultTarget): Promise<FastifyReply> {
     const signal = abortWhenClientLeaves(reply)
@@ -137,6 +190,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       const target = request.proxyTarget
       switch (target.operation) {
         case 'submit': return await submit(request, reply, target)
+        case 'run': return await run(request, reply, target)
         case 'upload':
           validateBody(request, UploadInitiateSchema)
           return await relay(request, reply, target)
@@ -150,6 +204,17 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       }
     }
   })
+}
+
+/** fal's 404 or 405 to a stream says the endpoint does not stream, not that a request is missing. */
+function notStreaming (error: unknown, endpointId: string): unknown {
+  if (!(error instanceof FalFailure) || error.outcome.kind !== 'answered' || ![404, 405].includes(error.outcome.status)) return error
+  return new UpstreamRejected(error.outcome.status, `'${endpointId}' does not stream: use fal.subscribe or fal.run`)
+}
+
+/** fal's request id for a run; one of the gateway's when fal sent none (or nothing like one). */
+function requestIdOf (header: string | string[] | undefined): string {
+  return typeof header === 'string' && /^[\w-]{1,128}$/.test(header) ? header : randomUUID()
 }
 
 export default proxyRoutes

@@ -2,7 +2,7 @@ import CircuitBreaker from 'opossum'
 import { FalFailure } from './fal-failure.js'
 
 /** The calls the gateway makes to fal, each behind a breaker of its own. */
-export const UPSTREAM_OPERATIONS = ['submit', 'status', 'stream', 'result', 'cancel', 'upload'] as const
+export const UPSTREAM_OPERATIONS = ['submit', 'status', 'stream', 'result', 'cancel', 'upload', 'run', 'run-stream'] as const
 export type UpstreamOperation = typeof UPSTREAM_OPERATIONS[number]
 
 export type BreakerState = 'closed' | 'open' | 'half-open'

@@ -12,6 +12,8 @@ export interface CallPolicyOptions {
 
 /** Reads that are safe to repeat. A submit or a cancel is sent once, whatever happens. */
 const IDEMPOTENT = new Set<UpstreamOperation>(['status', 'result'])
+/** Calls whose deadline ends at fal's first answer; the caller's signal bounds the rest. */
+const STREAMS = new Set<UpstreamOperation>(['stream', 'run-stream'])
 
 /**
  * How every call to fal is made: under the operation's total deadline (and the caller's signal,
@@ -22,7 +24,7 @@ export function createCallPolicy ({ timeouts, retry, breakers }: CallPolicyOptio
   return async function call<T> (operation: UpstreamOperation, signal: Departure | undefined, attempt: (deadline: Deadline) => Promise<T>): Promise<T> {
     const timeoutMs = timeouts[operation]
     const deadline = new Deadline(timeoutMs, signal)
-    if (operation === 'stream') {
+    if (STREAMS.has(operation)) {
       // Once fal has answered, the stream lives as long as the caller's signal allows.
       try {
         return await breakers.fire(operation, () => attempt(deadline))

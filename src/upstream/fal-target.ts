@@ -34,16 +34,27 @@ export interface CancelTarget extends RequestRef {
   operation: 'cancel'
 }
 
-/** Storage upload initiation on fal's REST host. */
+/** Storage upload initiation on fal's REST host: one PUT, or (`multipart`, files over 90 MiB) parts. */
 export interface UploadTarget {
   operation: 'upload'
   storageType?: string
+  multipart?: boolean
 }
 
-export type FalTarget = SubmitTarget | StatusTarget | StreamTarget | ResultTarget | CancelTarget | UploadTarget
+/**
+ * A synchronous run on fal's run host (`fal.run`): the model's output is the answer. `stream`
+ * (`fal.stream`) asks for server-sent events of partial outputs, for endpoints that stream.
+ */
+export interface RunTarget {
+  operation: 'run'
+  endpointId: string
+  stream: boolean
+}
+
+export type FalTarget = SubmitTarget | StatusTarget | StreamTarget | ResultTarget | CancelTarget | UploadTarget | RunTarget
 
 export interface FalAddress {
-  host: 'queue' | 'rest'
+  host: 'queue' | 'rest' | 'run'
   method: 'GET' | 'POST' | 'PUT'
   /** Path and query on that host, as fal receives them. */
   path: string
@@ -65,8 +76,9 @@ export function falAddressOf (target: FalTarget): FalAddress {
     case 'cancel': return { host: 'queue', method: 'PUT', path: `${requestPath(target)}/cancel` }
     case 'upload': {
       const query = target.storageType === undefined ? '' : `?storage_type=${encodeURIComponent(target.storageType)}`
-      return { host: 'rest', method: 'POST', path: `/storage/upload/initiate${query}` }
+      return { host: 'rest', method: 'POST', path: `/storage/upload/${target.multipart === true ? 'initiate-multipart' : 'initiate'}${query}` }
     }
+    case 'run': return { host: 'run', method: 'POST', path: `/${target.endpointId}${target.stream ? '/stream' : ''}` }
   }
 }
 

@@ -71,7 +71,7 @@ export function createFalTransport ({ credentials, endpoints, pool }: FalTranspo
    * when `passClientsAnswers` is set; throws a FalFailure for anything else.
    */
   async function request (call: FalRequest, signal: Departure, passClientsAnswers = false): Promise<Dispatcher.ResponseData> {
-    const base = call.host === 'queue' ? endpoints.queue : endpoints.rest
+    const base = endpoints[call.host]
     let response: Dispatcher.ResponseData
     try {
       // undici's request never follows redirects: a 3xx comes back as an answer, refused below.

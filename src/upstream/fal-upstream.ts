@@ -9,6 +9,7 @@ import {
   falAddressOf,
   type CancelTarget,
   type ResultTarget,
+  type RunTarget,
   type StatusTarget,
   type StreamTarget,
   type SubmitTarget,
@@ -59,6 +60,12 @@ export interface RelayedSubmit extends RelayedAnswer {
   requestId: string
 }
 
+/** A streamed run fal accepted: its headers, and its events as they arrive. */
+export interface OpenedRunStream {
+  headers: IncomingHttpHeaders
+  events: Readable
+}
+
 /** Every call the gateway makes to fal, behind one interface. */
 export interface FalUpstream {
   /** Through `@fal-ai/client` (its request shape and job options); never retried. */
@@ -71,13 +78,18 @@ export interface FalUpstream {
   /** fal's server-sent events; fal must answer within the status deadline, `signal` bounds the rest. */
   openStatusStream (target: StreamTarget, signal: Departure): Promise<Readable>
   /**
-   * The proxy's pass-through, fal's answer as it came. A submit must be accepted (or it is thrown,
-   * so its job slot is given back); a cancel's or an upload's 4xx is the client's to hear.
+   * The proxy's pass-through, fal's answer as it came. A submit or a run must succeed (or it is
+   * thrown, so its job slot is given back); a cancel's or an upload's 4xx is the client's to hear.
    */
   relay: {
     (target: SubmitTarget, call: RelayCall): Promise<RelayedSubmit>
-    (target: CancelTarget | UploadTarget, call: RelayCall): Promise<RelayedAnswer>
+    (target: CancelTarget | UploadTarget | RunTarget, call: RelayCall): Promise<RelayedAnswer>
   }
+  /**
+   * `fal.stream`: a run whose answer is server-sent events. fal must start answering within the
+   * run deadline and with a success (anything else is thrown); `call.signal` bounds the rest.
+   */
+  openRunStream (target: RunTarget, call: RelayCall & { signal: Departure }): Promise<OpenedRunStream>
 }
 
 /**
@@ -105,13 +117,13 @@ export function createFalUpstream ({ credentials, endpoints, pool, policy }: Fal
   }
 
   async function relay (target: SubmitTarget, call: RelayCall): Promise<RelayedSubmit>
-  async function relay (target: CancelTarget | UploadTarget, call: RelayCall): Promise<RelayedAnswer>
-  async function relay (target: SubmitTarget | CancelTarget | UploadTarget, call: RelayCall): Promise<RelayedAnswer | RelayedSubmit> {
+  async function relay (target: CancelTarget | UploadTarget | RunTarget, call: RelayCall): Promise<RelayedAnswer>
+  async function relay (target: SubmitTarget | CancelTarget | UploadTarget | RunTarget, call: RelayCall): Promise<RelayedAnswer | RelayedSubmit> {
     return await policy(target.operation, call.signal, async signal => {
-      const isSubmit = target.operation === 'submit'
-      const response = await transport.request({ ...falAddressOf(target), jobHeaders: call.jobHeaders, body: call.body }, signal, !isSubmit)
+      const mustSucceed = target.operation === 'submit' || target.operation === 'run'
+      const response = await transport.request({ ...falAddressOf(target), jobHeaders: call.jobHeaders, body: call.body }, signal, !mustSucceed)
       const answer = { statusCode: response.statusCode, headers: response.headers, text: await transport.readText(response, signal) }
-      return isSubmit ? { ...answer, ...accepted(transport.parseSuccess(answer.text)) } : answer
+      return target.operation === 'submit' ? { ...answer, ...accepted(transport.parseSuccess(answer.text)) } : answer
     })
   }
 
@@ -169,7 +181,14 @@ export function createFalUpstream ({ credentials, endpoints, pool, policy }: Fal
       })
     },
 
-    relay
+    relay,
+
+    async openRunStream (target, call) {
+      return await policy('run-stream', call.signal, async deadline => {
+        const response = await transport.request({ ...falAddressOf(target), accept: 'text/event-stream', jobHeaders: call.jobHeaders, body: call.body }, deadline)
+        return { headers: response.headers, events: response.body }
+      })
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { loggerOptions } from '../../src/logger.js'
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.js'
+import { RUN_PREFIX } from '../../src/emulator/run-routes.js'
 
 /** The fal key every gateway test runs with; no log line or response may ever contain it. */
 export const FAL_KEY = 'gw-test-key-id:gw-test-key-secret-5f1c'
@@ -66,6 +67,7 @@ async function listenGateway (t: Test, emulator: Emulator, emulatorUrl: string, 
     FAL_KEY,
     FAL_QUEUE_URL: emulatorUrl,
     FAL_REST_URL: emulatorUrl,
+    FAL_RUN_URL: `${emulatorUrl}${RUN_PREFIX}`,
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
     // Load shedding is tested on its own; elsewhere a busy test machine would trip it at random.

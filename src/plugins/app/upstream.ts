@@ -26,12 +26,12 @@ declare module 'fastify' {
 
 /** Everything that talks to fal, built once; the pool and the breakers close with the app. */
 export default fp<{ config: Config }>(async function upstream (fastify, { config }) {
-  const endpoints = createFalEndpoints(config.falQueueUrl, config.falRestUrl)
+  const endpoints = createFalEndpoints(config.falQueueUrl, config.falRestUrl, config.falRunUrl)
   const pool = createConnectionPool()
   const breakers = createBreakers(config.breaker)
   const policy = createCallPolicy({
     // A status stream must open as fast as a status poll answers; STREAM_TIMEOUT_MS bounds the rest.
-    timeouts: { ...config.upstreamTimeouts, stream: config.upstreamTimeouts.status },
+    timeouts: { ...config.upstreamTimeouts, stream: config.upstreamTimeouts.status, 'run-stream': config.upstreamTimeouts.run },
     retry: config.upstreamRetry,
     breakers
   })
