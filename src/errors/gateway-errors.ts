@@ -92,6 +92,7 @@ export const WebhookMalformed = createError('WEBHOOK_MALFORMED', 'The delivery i
 export const WebhookUnknownRequest = createError('WEBHOOK_UNKNOWN_REQUEST', 'This gateway did not submit that request', 404)
 export const WebhookReplayed = createError('WEBHOOK_REPLAYED', 'This delivery was received before', 409)
 export const FalJwksUnavailable = retryLater('FAL_JWKS_UNAVAILABLE', 503, seconds => `fal's signing keys could not be fetched: retry in ${seconds} seconds`)
+export const ClientWebhooksDisabled = createError('CLIENT_WEBHOOKS_DISABLED', 'This gateway delivers no client webhooks (WEBHOOK_SECRET is not set): submit without fal_webhook', 400)
 export const WebhookDeliveryNotFound = createError('WEBHOOK_DELIVERY_NOT_FOUND', 'No failed webhook delivery with this id', 404)
 
 export const ShuttingDown = createError('SHUTTING_DOWN', 'The gateway is shutting down: retry on another instance', 503)

@@ -10,7 +10,6 @@ import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
 import type { AdmissionTarget } from '../plugins/app/admission.js'
 import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { falHeadersOf } from '../http/fal-headers.js'
-import { createWebhookCheck } from '../http/webhook-allowlist.js'
 import { departureWithin } from '../upstream/departure.js'
 import type { RelayCall, RelayedAnswer, RelayedSubmit } from '../upstream/fal-upstream.js'
 import type { CancelTarget, ResultTarget, StatusTarget, StreamTarget, UploadTarget } from '../upstream/fal-target.js'
@@ -41,7 +40,6 @@ function admissionTargetOf (target: ProxyTarget): AdmissionTarget {
  */
 const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const { fal } = fastify.upstream
-  const checkWebhook = createWebhookCheck(config.webhookHosts)
   const resolveTarget = createTargetResolver()
   // Set by onRequest before any handler reads it.
   fastify.decorateRequest<ProxyTarget | null>('proxyTarget', null)
@@ -72,7 +70,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
   /** A submit runs in a job slot; only one fal accepted records its owner, any other gives it back. */
   async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxySubmit): Promise<FastifyReply> {
     validateBody(request, findModel(target.endpointId)?.input)
-    const webhookUrl = target.webhook === undefined ? undefined : checkWebhook(target.webhook)
+    const { clientWebhook, falWebhook: webhookUrl } = fastify.submitWebhook.resolve(target.webhook)
     const relayed: { answer?: RelayedSubmit } = {}
     const requestId = await fastify.jobs.submit(request, reply, async () => {
       relayed.answer = await fal.relay({ operation: 'submit', endpointId: target.endpointId, webhookUrl }, relayCall(request, reply, true))
@@ -80,6 +78,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     })
     logContextOf(request.log).falRequestId = requestId
     request.log.info({ model: target.endpointId }, 'submitted to fal')
+    await fastify.submitWebhook.accepted(request, requestId, clientWebhook)
     // jobs.submit resolves only after the relay above did.
     if (relayed.answer === undefined) throw new InternalError()
     return copyHeaders(relayed.answer, reply).send(relayed.answer.text)

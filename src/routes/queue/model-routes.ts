@@ -17,7 +17,6 @@ import { abortWhenClientLeaves } from '../../http/client-abort.js'
 import { departureWithin } from '../../upstream/departure.js'
 import { appIdOf } from '../../upstream/endpoint-id.js'
 import { publicBase, queueUrls } from '../../http/public-url.js'
-import { createWebhookCheck } from '../../http/webhook-allowlist.js'
 import { falHeadersOf } from '../../http/fal-headers.js'
 import { rewriteSseData } from '../../http/sse-rewrite.js'
 
@@ -27,7 +26,6 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
   const { jobs } = fastify
   // fal's rule: the submit goes to the whole endpoint id, the calls about its request to the app id.
   const appId = appIdOf(model.id)
-  const checkWebhook = createWebhookCheck(config.webhookHosts)
   const base = `/queue/${model.id}`
   const requestBase = `${base}/requests/:requestId`
   const tags = ['queue']
@@ -42,7 +40,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', { appId: model.id }) }
   }, async (request, reply) => {
-    const webhookUrl = request.query.fal_webhook === undefined ? undefined : checkWebhook(request.query.fal_webhook)
+    const { clientWebhook, falWebhook: webhookUrl } = fastify.submitWebhook.resolve(request.query.fal_webhook)
     let queuePosition: number | undefined
     const requestId = await jobs.submit(request, reply, async () => {
       const submitted = await fal.submit({ operation: 'submit', endpointId: model.id, webhookUrl }, {
@@ -55,6 +53,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     })
     logContextOf(request.log).falRequestId = requestId
     request.log.info({ model: model.id }, 'submitted to fal')
+    await fastify.submitWebhook.accepted(request, requestId, clientWebhook)
     return reply.code(202).send({
       request_id: requestId,
       status: 'IN_QUEUE',
