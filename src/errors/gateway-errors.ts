@@ -73,6 +73,7 @@ export const ConcurrencyLimit = retryLater('CONCURRENCY_LIMIT', 429, seconds => 
 export const QuotaExceeded = retryLater('QUOTA_EXCEEDED', 429, seconds => `Daily submit quota used up: it resets in ${seconds} seconds`)
 export const UpstreamBusy = retryLater('UPSTREAM_BUSY', 503, seconds => `fal is rate limiting this gateway: retry in ${seconds} seconds`)
 export const CircuitOpen = retryLater('CIRCUIT_OPEN', 503, seconds => `fal is failing: calls are paused, retry in ${seconds} seconds`)
+export const TooManyStreams = retryLater('TOO_MANY_STREAMS', 429, (seconds, max: number) => `Too many open status streams: at most ${max} per client; close one, or retry in ${seconds} seconds`)
 export const Overloaded = retryLater('OVERLOADED', 503, seconds => `The gateway is overloaded: retry in ${seconds} seconds`)
 
 export const UpstreamError = createError('UPSTREAM_ERROR', 'fal failed to handle the request', 502)

@@ -10,7 +10,6 @@ import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
 import type { AdmissionTarget } from '../plugins/app/admission.js'
 import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { falHeadersOf } from '../http/fal-headers.js'
-import { departureWithin } from '../upstream/departure.js'
 import type { RelayCall, RelayedAnswer, RelayedSubmit } from '../upstream/fal-upstream.js'
 import type { CancelTarget, ResultTarget, StatusTarget, StreamTarget, UploadTarget } from '../upstream/fal-target.js'
 
@@ -97,14 +96,9 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
 
   /** The status stream, passed through as it arrives. */
   async function stream (request: FastifyRequest, reply: FastifyReply, target: StreamTarget): Promise<FastifyReply> {
-    // A stream's lifetime is bounded here; its timer goes with the stream.
-    const lifetime = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
-    const events = await fal.openStatusStream(target, lifetime).catch((error: unknown) => {
-      lifetime.dispose()
-      throw error
-    })
-    events.once('close', lifetime.dispose)
-    // fal ends the stream when the job completes; a stream cut short proves nothing.
+    // One of the client's stream slots, a listener of the job's shared stream, bounded in time.
+    const events = await fastify.statusStreams.open(request, reply, target)
+    // fal (or the webhook's outcome) ends the stream when the job completes; a cut proves nothing.
     events.once('end', () => { fastify.jobs.finished(request, target.requestId) })
     // Server-sent events go out as they arrive; nothing between here and the client buffers them.
     return reply

@@ -14,7 +14,6 @@ import {
   SubmitQuerySchema
 } from '../../schemas/queue.js'
 import { abortWhenClientLeaves } from '../../http/client-abort.js'
-import { departureWithin } from '../../upstream/departure.js'
 import { appIdOf } from '../../upstream/endpoint-id.js'
 import { publicBase, queueUrls } from '../../http/public-url.js'
 import { falHeadersOf } from '../../http/fal-headers.js'
@@ -102,16 +101,11 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
     const logs = request.query.logs === '1' || request.query.logs === 'true'
-    const signal = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
-    const upstream = await fal.openStatusStream({ operation: 'stream', appId, requestId, logs }, signal).catch((error: unknown) => {
-      signal.dispose()
-      throw error
-    })
-    upstream.once('close', signal.dispose)
+    const upstream = await fastify.statusStreams.open(request, reply, { operation: 'stream', appId, requestId, logs })
     const urls = queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
-    // fal ends the stream when the job completes; a stream cut short proves nothing.
+    // fal (or the webhook's outcome) ends the stream when the job completes; a cut proves nothing.
     upstream.once('end', () => { jobs.finished(request, requestId) })
-    // pipeline, not pipe: when the client's stream ends early (a drain, an error), fal's closes too.
+    // pipeline, not pipe: when the client's stream ends early (a drain, an error), its listening ends too.
     const events = pipeline(upstream, rewriteSseData(status => ({ ...status, request_id: requestId, ...urls })), () => {})
     return reply
       .header('content-type', 'text/event-stream; charset=utf-8')
