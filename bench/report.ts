@@ -47,6 +47,8 @@ export interface ReportInput {
   chartFile: string
   /** The upstream-calls section, rendered. */
   upstreamCalls: string
+  /** The status-streams section, rendered. */
+  statusStreams: string
   /** Hand-written reading of the figures, placed after the targets. */
   findings?: string
 }
@@ -198,6 +200,7 @@ export function renderReport (input: ReportInput): string {
     ...input.memory.map(m => `| ${m.mode} | ${int(m.rssBytesPerRequest)} | ${int(m.heapBytesPerRequest)} |`),
     '',
     input.upstreamCalls,
+    input.statusStreams,
     '## Targets (issue 6)',
     '',
     '| target | measured | | |',

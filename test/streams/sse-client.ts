@@ -14,9 +14,10 @@ export interface OpenStream {
   close: () => void
 }
 
-/** Opens the status stream of `requestId` on the typed route or through the proxy, as `clientIp`. */
-export async function openStream (gateway: TestGateway, route: Route, requestId: string, headers: Record<string, string> = {}): Promise<OpenStream> {
+/** Opens the status stream of `requestId` on the typed route or through the proxy; `hangUp` closes it (opened or not). */
+export async function openStream (gateway: TestGateway, route: Route, requestId: string, headers: Record<string, string> = {}, hangUp?: AbortSignal): Promise<OpenStream> {
   const client = new AbortController()
+  hangUp?.addEventListener('abort', () => { client.abort() }, { once: true })
   const path = `/${ILLUSION}/requests/${requestId}/status/stream`
   const response = route === 'typed'
     ? await fetch(`${gateway.url}/queue${path}`, { headers, signal: client.signal })
