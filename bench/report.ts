@@ -49,6 +49,8 @@ export interface ReportInput {
   chartFile: string
   /** The upstream-calls section, rendered. */
   upstreamCalls: string
+  /** The status-streams section, rendered. */
+  statusStreams: string
   /** Hand-written reading of the figures, placed after the targets. */
   findings?: string
   /** Set when an earlier commit's gateway ran in the same run (rows keyed `<key>-before`). */
@@ -279,6 +281,7 @@ export function renderReport (input: ReportInput): string {
     ...input.memory.map(m => `| ${m.mode} | ${int(m.rssBytesPerRequest)} | ${int(m.heapBytesPerRequest)} |`),
     '',
     input.upstreamCalls,
+    input.statusStreams,
     '## Targets (issue 11): CPU per poll',
     '',
     '| target | measured | | |',

@@ -9,6 +9,7 @@ import { runLoad, type LoadResult, type Poll } from './load.js'
 import { cpuSnapshot, othersShare, processCpuMs, waitForQuiet } from './machine.js'
 import { measureTrackedMemory, type TrackedMemory } from './memory.js'
 import { measureUpstreamCalls, renderUpstreamCalls } from './upstream-calls.js'
+import { measureStatusStreams, renderStatusStreams } from './status-streams.js'
 import { runPaced } from './paced.js'
 import { freePort, killAllChildren, startChild, type Child } from './processes.js'
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './profile.js'
@@ -445,6 +446,9 @@ async function main (): Promise<void> {
   log('upstream calls of tabs polling like subscribe')
   const upstreamCalls = renderUpstreamCalls(await measureUpstreamCalls())
 
+  log('memory per status stream, connections to fal of 1,000 listeners on 100 jobs')
+  const statusStreams = renderStatusStreams(await measureStatusStreams())
+
   const report: ReportInput = {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     command: QUICK ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench',
@@ -474,6 +478,7 @@ async function main (): Promise<void> {
     profile,
     chartFile: CHART_FILE,
     upstreamCalls,
+    statusStreams,
     findings: readFindings(),
     baseline: BASELINE_ROOT === undefined ? undefined : { description: baselineDescription(BASELINE_ROOT) }
   }

@@ -1,14 +1,19 @@
-import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createEmulator } from '../src/emulator/emulator.js'
+import { freePort } from '../test/helpers/free-port.js'
 
 export interface UpstreamCallsRow {
   scenario: string
   cache: 'on' | 'off'
+  /** FAL_WEBHOOKS: fal tells the gateway when each job ends. */
+  webhooks: 'on' | 'off'
   clientPolls: number
   upstreamCalls: number
+  /** Of those, result fetches. */
+  resultFetches: number
+  jobs: number
   /** Calls to fal per 1,000 client polls (status and result). */
   perThousand: number
 }
@@ -30,15 +35,18 @@ export async function measureUpstreamCalls (): Promise<UpstreamCallsRow[]> {
   const rows: UpstreamCallsRow[] = []
   for (const cache of ['on', 'off'] as const) {
     for (const [scenario, tabs, jobs] of [['one tab per job', 1, 60], ['three tabs on the same job', 3, 20]] as const) {
-      rows.push(await run(scenario, cache, tabs, jobs))
+      rows.push(await run(scenario, cache, 'off', tabs, jobs))
     }
   }
+  for (const webhooks of ['off', 'on'] as const) rows.push(await run('100 jobs, one tab each', 'on', webhooks, 1, 100))
   return rows
 }
 
-async function run (scenario: string, cache: 'on' | 'off', tabs: number, jobs: number): Promise<UpstreamCallsRow> {
+async function run (scenario: string, cache: 'on' | 'off', webhooks: 'on' | 'off', tabs: number, jobs: number): Promise<UpstreamCallsRow> {
   const emulator = createEmulator({ falKey: KEY, queueMs: QUEUE_MS, processingMs: PROCESSING_MS })
   const emulatorUrl = await emulator.listen()
+  // fal (the emulator) must know where to post before the gateway listens.
+  const port = await freePort()
   const app = await buildApp(loadConfig({
     FAL_KEY: KEY,
     FAL_QUEUE_URL: emulatorUrl,
@@ -49,10 +57,11 @@ async function run (scenario: string, cache: 'on' | 'off', tabs: number, jobs: n
     MAX_IN_FLIGHT: '100000',
     DAILY_SUBMIT_QUOTA: '100000',
     MAX_EVENT_LOOP_DELAY_MS: '0',
-    ...(cache === 'off' ? { POLL_CACHE_MAX_BYTES: '0', POLL_PENDING_FRESH_MS: '0' } : {})
+    ...(cache === 'off' ? { POLL_CACHE_MAX_BYTES: '0', POLL_PENDING_FRESH_MS: '0' } : {}),
+    ...(webhooks === 'on' ? { FAL_WEBHOOKS: 'on', PUBLIC_URL: `http://127.0.0.1:${port}` } : {})
   }), { logger: false })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/queue/${APP}`
+  await app.listen({ port, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${port}/queue/${APP}`
   let clientPolls = 0
   try {
     const ids = await Promise.all(Array.from({ length: jobs }, async () => {
@@ -73,8 +82,9 @@ async function run (scenario: string, cache: 'on' | 'off', tabs: number, jobs: n
     }
     // Tabs on one job opened at different moments: spread over one poll interval.
     await Promise.all(ids.flatMap(id => Array.from({ length: tabs }, (_, index) => tab(id, index * POLL_INTERVAL_MS / tabs))))
-    const upstreamCalls = emulator.callsOf('status').length + emulator.callsOf('result').length
-    return { scenario, cache, clientPolls, upstreamCalls, perThousand: upstreamCalls / clientPolls * 1000 }
+    const resultFetches = emulator.callsOf('result').length
+    const upstreamCalls = emulator.callsOf('status').length + resultFetches
+    return { scenario, cache, webhooks, clientPolls, upstreamCalls, resultFetches, jobs, perThousand: upstreamCalls / clientPolls * 1000 }
   } finally {
     await app.close()
     await emulator.close()
@@ -85,11 +95,11 @@ export function renderUpstreamCalls (rows: UpstreamCallsRow[]): string {
   return [
     '## Upstream calls per 1,000 client polls',
     '',
-    `Tabs polling like \`@fal-ai/client\`'s \`subscribe\`: status every ${POLL_INTERVAL_MS} ms until COMPLETED (jobs spend ${QUEUE_MS / 1000} s queued and ${PROCESSING_MS / 1000} s running), then the result once; three tabs on one job open a third of an interval apart. Cache on is the default (\`POLL_PENDING_FRESH_MS=250\`, completed answers kept); cache off sets \`POLL_CACHE_MAX_BYTES=0\` and \`POLL_PENDING_FRESH_MS=0\`, leaving only the coalescing of simultaneous polls.`,
+    `Tabs polling like \`@fal-ai/client\`'s \`subscribe\`: status every ${POLL_INTERVAL_MS} ms until COMPLETED (jobs spend ${QUEUE_MS / 1000} s queued and ${PROCESSING_MS / 1000} s running), then the result once; three tabs on one job open a third of an interval apart. Cache on is the default (\`POLL_PENDING_FRESH_MS=250\`, completed answers kept); cache off sets \`POLL_CACHE_MAX_BYTES=0\` and \`POLL_PENDING_FRESH_MS=0\`, leaving only the coalescing of simultaneous polls. Webhooks on is \`FAL_WEBHOOKS=on\` (the emulator posts each job's signed outcome to the gateway as it ends): the completed status and the result are then answered from the outcome, while a pending job is still asked about.`,
     '',
-    '| scenario | cache | client polls | calls to fal | per 1,000 client polls |',
-    '| --- | --- | ---: | ---: | ---: |',
-    ...rows.map(row => `| ${row.scenario} | ${row.cache} | ${row.clientPolls.toLocaleString('en-US')} | ${row.upstreamCalls.toLocaleString('en-US')} | ${Math.round(row.perThousand).toLocaleString('en-US')} |`),
+    '| scenario | cache | webhooks | client polls | calls to fal | of which result fetches | per 1,000 client polls |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+    ...rows.map(row => `| ${row.scenario} | ${row.cache} | ${row.webhooks} | ${row.clientPolls.toLocaleString('en-US')} | ${row.upstreamCalls.toLocaleString('en-US')} | ${row.resultFetches.toLocaleString('en-US')} (${row.jobs} jobs) | ${Math.round(row.perThousand).toLocaleString('en-US')} |`),
     ''
   ].join('\n')
 }

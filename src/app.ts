@@ -23,6 +23,8 @@ import metrics from './plugins/app/metrics.js'
 import adminAuth from './plugins/app/admin-auth.js'
 import spend from './plugins/app/spend.js'
 import webhooks from './webhooks/index.js'
+import statusStreams from './plugins/app/status-streams.js'
+import streamSlots from './plugins/app/stream-slots.js'
 import healthRoutes from './routes/health.js'
 import queueRoutes from './routes/queue/index.js'
 import proxyRoutes from './routes/proxy.js'
@@ -90,7 +92,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(metrics, { config })
   await app.register(adminAuth, { config })
   await app.register(spend, { config })
+  await app.register(streamSlots, { config })
   await app.register(webhooks, { config })
+  await app.register(statusStreams, { config })
   await app.register(healthRoutes)
   await app.register(queueRoutes, { config })
   await app.register(proxyRoutes, { config })

@@ -73,6 +73,7 @@ export const ConcurrencyLimit = retryLater('CONCURRENCY_LIMIT', 429, seconds => 
 export const QuotaExceeded = retryLater('QUOTA_EXCEEDED', 429, seconds => `Daily submit quota used up: it resets in ${seconds} seconds`)
 export const UpstreamBusy = retryLater('UPSTREAM_BUSY', 503, seconds => `fal is rate limiting this gateway: retry in ${seconds} seconds`)
 export const CircuitOpen = retryLater('CIRCUIT_OPEN', 503, seconds => `fal is failing: calls are paused, retry in ${seconds} seconds`)
+export const TooManyStreams = retryLater('TOO_MANY_STREAMS', 429, (seconds, max: number) => `Too many open status streams: at most ${max} per client; close one, or retry in ${seconds} seconds`)
 export const Overloaded = retryLater('OVERLOADED', 503, seconds => `The gateway is overloaded: retry in ${seconds} seconds`)
 
 export const UpstreamError = createError('UPSTREAM_ERROR', 'fal failed to handle the request', 502)
@@ -92,6 +93,7 @@ export const WebhookMalformed = createError('WEBHOOK_MALFORMED', 'The delivery i
 export const WebhookUnknownRequest = createError('WEBHOOK_UNKNOWN_REQUEST', 'This gateway did not submit that request', 404)
 export const WebhookReplayed = createError('WEBHOOK_REPLAYED', 'This delivery was received before', 409)
 export const FalJwksUnavailable = retryLater('FAL_JWKS_UNAVAILABLE', 503, seconds => `fal's signing keys could not be fetched: retry in ${seconds} seconds`)
+export const ClientWebhooksDisabled = createError('CLIENT_WEBHOOKS_DISABLED', 'This gateway delivers no client webhooks (WEBHOOK_SECRET is not set): submit without fal_webhook', 400)
 export const WebhookDeliveryNotFound = createError('WEBHOOK_DELIVERY_NOT_FOUND', 'No failed webhook delivery with this id', 404)
 
 export const ShuttingDown = createError('SHUTTING_DOWN', 'The gateway is shutting down: retry on another instance', 503)

@@ -12,7 +12,6 @@ import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
 import type { AdmissionTarget } from '../plugins/app/admission.js'
 import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { falHeadersOf } from '../http/fal-headers.js'
-import { createWebhookCheck } from '../http/webhook-allowlist.js'
 import { departureWithin } from '../upstream/departure.js'
 import type { OpenedRunStream, RelayCall, RelayedAnswer, RelayedSubmit } from '../upstream/fal-upstream.js'
 import type { CancelTarget, ResultTarget, RunTarget, StatusTarget, StreamTarget, UploadTarget } from '../upstream/fal-target.js'
@@ -44,7 +43,6 @@ function admissionTargetOf (target: ProxyTarget): AdmissionTarget {
  */
 const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const { fal } = fastify.upstream
-  const checkWebhook = createWebhookCheck(config.webhookHosts)
   const resolveTarget = createTargetResolver()
   // Set by onRequest before any handler reads it.
   fastify.decorateRequest<ProxyTarget | null>('proxyTarget', null)
@@ -75,7 +73,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
   /** A submit runs in a job slot; only one fal accepted records its owner, any other gives it back. */
   async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxySubmit): Promise<FastifyReply> {
     validateBody(request, findModel(target.endpointId)?.input)
-    const webhookUrl = target.webhook === undefined ? undefined : checkWebhook(target.webhook)
+    const { clientWebhook, falWebhook: webhookUrl } = fastify.submitWebhook.resolve(target.webhook)
     const relayed: { answer?: RelayedSubmit } = {}
     const requestId = await fastify.jobs.submit(request, reply, async () => {
       relayed.answer = await fal.relay({ operation: 'submit', endpointId: target.endpointId, webhookUrl }, relayCall(request, reply, true))
@@ -83,6 +81,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     })
     logContextOf(request.log).falRequestId = requestId
     request.log.info({ model: target.endpointId }, 'submitted to fal')
+    await fastify.submitWebhook.accepted(request, requestId, clientWebhook)
     // jobs.submit resolves only after the relay above did.
     if (relayed.answer === undefined) throw new InternalError()
     return copyHeaders(relayed.answer, reply).send(relayed.answer.text)
@@ -151,14 +150,9 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
 
   /** The status stream, passed through as it arrives. */
   async function stream (request: FastifyRequest, reply: FastifyReply, target: StreamTarget): Promise<FastifyReply> {
-    // A stream's lifetime is bounded here; its timer goes with the stream.
-    const lifetime = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
-    const events = await fal.openStatusStream(target, lifetime).catch((error: unknown) => {
-      lifetime.dispose()
-      throw error
-    })
-    events.once('close', lifetime.dispose)
-    // fal ends the stream when the job completes; a stream cut short proves nothing.
+    // One of the client's stream slots, a listener of the job's shared stream, bounded in time.
+    const events = await fastify.statusStreams.open(request, reply, target)
+    // fal (or the webhook's outcome) ends the stream when the job completes; a cut proves nothing.
     events.once('end', () => { fastify.jobs.finished(request, target.requestId) })
     // Server-sent events go out as they arrive; nothing between here and the client buffers them.
     return reply

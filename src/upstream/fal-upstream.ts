@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Agent } from 'undici'
 import type { Readable } from 'node:stream'
 import { createFalClient } from '@fal-ai/client'
 import type { CallPolicy } from './call-policy.js'
@@ -20,6 +21,8 @@ import { createFalTransport, type FalTransportOptions } from './fal-transport.js
 export interface FalUpstreamOptions extends FalTransportOptions {
   /** Deadlines, breakers and retries of every call (call-policy.ts). */
   policy: CallPolicy
+  /** Status streams' own pool (connection-pool.ts); without one they share `pool`. */
+  streamPool?: Agent
 }
 
 export interface SubmitCall {
@@ -98,8 +101,9 @@ export interface FalUpstream {
  * per call than the HTTP itself (BENCHMARKS.md). Both go through one transport, so
  * the key, the headers, redirects and failures are handled in one place (fal-transport.ts).
  */
-export function createFalUpstream ({ credentials, endpoints, pool, policy }: FalUpstreamOptions): FalUpstream {
+export function createFalUpstream ({ credentials, endpoints, pool, streamPool, policy }: FalUpstreamOptions): FalUpstream {
   const transport = createFalTransport({ credentials, endpoints, pool })
+  const streams = streamPool === undefined ? transport : createFalTransport({ credentials, endpoints, pool: streamPool })
   const client = createFalClient({
     // The transport adds the key; given none, the client cannot read FAL_KEY from the environment either.
     credentials: () => undefined,
@@ -172,7 +176,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, policy }: Fal
 
     async openStatusStream (target, signal) {
       return await policy('stream', signal, async deadline => {
-        const response = await transport.request({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline)
+        const response = await streams.request({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline)
         if (response.statusCode !== 200 || !String(response.headers['content-type']).startsWith('text/event-stream')) {
           await response.body.dump().catch(() => {})
           throw new FalFailure({ kind: 'malformed' }, { excerpt: credentials.excerpt(`a ${response.statusCode} answer of type ${String(response.headers['content-type'])} to a status stream`) })
@@ -184,8 +188,9 @@ export function createFalUpstream ({ credentials, endpoints, pool, policy }: Fal
     relay,
 
     async openRunStream (target, call) {
+      // Long-lived like a status stream, so on the streams' pool: polls and submits keep theirs.
       return await policy('run-stream', call.signal, async deadline => {
-        const response = await transport.request({ ...falAddressOf(target), accept: 'text/event-stream', jobHeaders: call.jobHeaders, body: call.body }, deadline)
+        const response = await streams.request({ ...falAddressOf(target), accept: 'text/event-stream', jobHeaders: call.jobHeaders, body: call.body }, deadline)
         return { headers: response.headers, events: response.body }
       })
     }

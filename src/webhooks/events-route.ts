@@ -48,6 +48,7 @@ const eventsRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastif
     const { owner, alias } = request.params
     const requestId = request.params.requestId.toLowerCase()
     await fastify.assertOwner(request, requestId)
+    fastify.streamSlots.take(request, reply)
     const responseUrl = queueUrls(publicBase(request, config.publicUrl), `${owner}/${alias}`, requestId).response_url
 
     const events = new PassThrough()
@@ -76,4 +77,4 @@ const eventsRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastif
 /** `GET /queue/{owner}/{alias}/requests/{id}/events`: the outcome pushed to a browser, once. */
 export default fp<{ config: Config }>(async function outcomeEvents (fastify, { config }) {
   await fastify.register(eventsRoute, { config })
-}, { name: 'outcome-events', dependencies: ['admission', 'outcomes'] })
+}, { name: 'outcome-events', dependencies: ['admission', 'outcomes', 'stream-slots'] })

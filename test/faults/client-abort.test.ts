@@ -20,9 +20,11 @@ async function emulatorConnections (gateway: TestGateway): Promise<number> {
   })
 }
 
+/** Requests running on both of the gateway's pools to fal: calls', and status streams'. */
 function runningUpstreamRequests (gateway: TestGateway): number {
-  const stats = gateway.app.upstream.pool.stats as Record<string, { running?: number }>
-  return Object.values(stats).reduce((sum, pool) => sum + (pool.running ?? 0), 0)
+  const { pool, streamPool } = gateway.app.upstream
+  return [pool, streamPool].reduce((sum, agent) =>
+    sum + Object.values(agent.stats as Record<string, { running?: number }>).reduce((within, origin) => within + (origin.running ?? 0), 0), 0)
 }
 
 const PATHS: Record<'submit' | 'status' | 'result' | 'cancel' | 'stream', (requestId: string) => { path: string, init: RequestInit }> = {

@@ -4,7 +4,7 @@ import type { Config } from '../../config.js'
 import { createCachedReader } from '../../cache/cached-reader.js'
 import { createBreakers, type Breakers } from '../../upstream/breakers.js'
 import { createCallPolicy } from '../../upstream/call-policy.js'
-import { createConnectionPool } from '../../upstream/connection-pool.js'
+import { createConnectionPool, createStreamPool } from '../../upstream/connection-pool.js'
 import { createFalCredentials } from '../../upstream/fal-credentials.js'
 import { createFalEndpoints, type FalEndpoints } from '../../upstream/fal-endpoints.js'
 import { createFalUpstream, type FalUpstream } from '../../upstream/fal-upstream.js'
@@ -18,6 +18,8 @@ declare module 'fastify' {
       endpoints: FalEndpoints
       /** The connection pool, for observation only: calls go through `fal`. */
       pool: Agent
+      /** The status streams' own pool, for observation only. */
+      streamPool: Agent
       /** One circuit breaker per operation: `states()` and `onEvent()` for metrics. */
       breakers: Breakers
     }
@@ -28,6 +30,7 @@ declare module 'fastify' {
 export default fp<{ config: Config }>(async function upstream (fastify, { config }) {
   const endpoints = createFalEndpoints(config.falQueueUrl, config.falRestUrl, config.falRunUrl)
   const pool = createConnectionPool()
+  const streamPool = createStreamPool(config.streams.upstreamConnections)
   const breakers = createBreakers(config.breaker)
   const policy = createCallPolicy({
     // A status stream must open as fast as a status poll answers; STREAM_TIMEOUT_MS bounds the rest.
@@ -35,15 +38,15 @@ export default fp<{ config: Config }>(async function upstream (fastify, { config
     retry: config.upstreamRetry,
     breakers
   })
-  const direct = createFalUpstream({ credentials: createFalCredentials(config.falKey), endpoints, pool, policy })
+  const direct = createFalUpstream({ credentials: createFalCredentials(config.falKey), endpoints, pool, streamPool, policy })
   const polls = createCachedReader(direct, {
     ...config.pollCache,
     redis: fastify.redis,
     onRedisError: (error) => { fastify.log.warn({ err: error }, 'poll cache: redis unreachable, using this node\'s memory') }
   })
-  fastify.decorate('upstream', { fal: { ...direct, ...polls }, endpoints, pool, breakers })
+  fastify.decorate('upstream', { fal: { ...direct, ...polls }, endpoints, pool, streamPool, breakers })
   fastify.addHook('onClose', async () => {
     breakers.shutdown()
-    await pool.close()
+    await Promise.all([pool.close(), streamPool.close()])
   })
 }, { name: 'upstream', dependencies: ['redis'] })

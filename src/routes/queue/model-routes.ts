@@ -14,10 +14,8 @@ import {
   SubmitQuerySchema
 } from '../../schemas/queue.js'
 import { abortWhenClientLeaves } from '../../http/client-abort.js'
-import { departureWithin } from '../../upstream/departure.js'
 import { appIdOf } from '../../upstream/endpoint-id.js'
 import { publicBase, queueUrls } from '../../http/public-url.js'
-import { createWebhookCheck } from '../../http/webhook-allowlist.js'
 import { falHeadersOf } from '../../http/fal-headers.js'
 import { rewriteSseData } from '../../http/sse-rewrite.js'
 
@@ -27,7 +25,6 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
   const { jobs } = fastify
   // fal's rule: the submit goes to the whole endpoint id, the calls about its request to the app id.
   const appId = appIdOf(model.id)
-  const checkWebhook = createWebhookCheck(config.webhookHosts)
   const base = `/queue/${model.id}`
   const requestBase = `${base}/requests/:requestId`
   const tags = ['queue']
@@ -42,7 +39,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', { appId: model.id }) }
   }, async (request, reply) => {
-    const webhookUrl = request.query.fal_webhook === undefined ? undefined : checkWebhook(request.query.fal_webhook)
+    const { clientWebhook, falWebhook: webhookUrl } = fastify.submitWebhook.resolve(request.query.fal_webhook)
     let queuePosition: number | undefined
     const requestId = await jobs.submit(request, reply, async () => {
       const submitted = await fal.submit({ operation: 'submit', endpointId: model.id, webhookUrl }, {
@@ -55,6 +52,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     })
     logContextOf(request.log).falRequestId = requestId
     request.log.info({ model: model.id }, 'submitted to fal')
+    await fastify.submitWebhook.accepted(request, requestId, clientWebhook)
     return reply.code(202).send({
       request_id: requestId,
       status: 'IN_QUEUE',
@@ -103,16 +101,11 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
     const logs = request.query.logs === '1' || request.query.logs === 'true'
-    const signal = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
-    const upstream = await fal.openStatusStream({ operation: 'stream', appId, requestId, logs }, signal).catch((error: unknown) => {
-      signal.dispose()
-      throw error
-    })
-    upstream.once('close', signal.dispose)
+    const upstream = await fastify.statusStreams.open(request, reply, { operation: 'stream', appId, requestId, logs })
     const urls = queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
-    // fal ends the stream when the job completes; a stream cut short proves nothing.
+    // fal (or the webhook's outcome) ends the stream when the job completes; a cut proves nothing.
     upstream.once('end', () => { jobs.finished(request, requestId) })
-    // pipeline, not pipe: when the client's stream ends early (a drain, an error), fal's closes too.
+    // pipeline, not pipe: when the client's stream ends early (a drain, an error), its listening ends too.
     const events = pipeline(upstream, rewriteSseData(status => ({ ...status, request_id: requestId, ...urls })), () => {})
     return reply
       .header('content-type', 'text/event-stream; charset=utf-8')

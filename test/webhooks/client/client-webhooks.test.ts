@@ -9,8 +9,9 @@ import { startGatewayOn, type TestGateway } from '../../helpers/gateway.js'
 import { freePort } from '../../helpers/free-port.js'
 import { startRedisServer } from '../../helpers/redis-server.js'
 import { createEmulator } from '../../../src/emulator/emulator.js'
-import { FAL_KEY } from '../../helpers/gateway.js'
-import { counter, deliver, nextSecond, startWebhookGateway, submitJob, until, WEBHOOKS_ON } from '../webhook-gateway.js'
+import { FAL_KEY, json } from '../../helpers/gateway.js'
+import { ILLUSION, illusionInput } from '../../helpers/fixtures.js'
+import { counter, deliver, nextSecond, startWebhookGateway, until, WEBHOOKS_ON } from '../webhook-gateway.js'
 
 const SECRET = `whsec_${Buffer.from('a client-webhook secret of 32 b!').toString('base64')}`
 const ADMIN_TOKEN = 'admin-token-for-webhook-tests'
@@ -47,9 +48,9 @@ async function startReceiver (t: Test, port = 0, status: () => number = () => 20
 
 /** A submitted job whose client asked for `url`, and its verified outcome delivered by fal. */
 async function jobWithClientWebhook (gateway: TestGateway, url: string): Promise<string> {
-  const requestId = await submitJob(gateway)
-  // What the submit route will do with a client's fal_webhook (next round's wiring).
-  await gateway.app.clientWebhooks.expect(requestId, 'ip:127.0.0.1', url)
+  const answer = await gateway.request(`/queue/${ILLUSION}?fal_webhook=${encodeURIComponent(url)}`, json(illusionInput))
+  if (answer.status !== 202) throw new Error(`submit answered ${answer.status}: ${answer.text}`)
+  const requestId = answer.json().request_id as string
   const statuses = await deliver(gateway, requestId)
   if (statuses[0] !== 200) throw new Error(`fal's delivery answered ${String(statuses[0])}`)
   return requestId
