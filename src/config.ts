@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { DEFAULT_FALLBACK_UNITS, parseFallbackUnits, type FallbackUnits } from './spend/price-units.js'
+
+/** The catalog shipped with the gateway: `models/` beside `src/` (and beside `dist/` when built). */
+const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../models', import.meta.url))
 
 /**
  * Every setting the gateway reads, in one schema. `loadConfig` is the only place that turns the
@@ -19,6 +23,8 @@ const EnvSchema = Type.Object({
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
   FAL_QUEUE_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://queue.fal.run' }),
   FAL_REST_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://rest.fal.ai' }),
+  FAL_API_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://api.fal.ai' }),
+  MODELS_DIR: Type.String({ minLength: 1, default: DEFAULT_MODELS_DIR }),
   TRUST_PROXY: Type.String({ default: '' }),
   WEBHOOK_HOSTS: Type.String({ default: '' }),
   FAL_WEBHOOKS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'off' }),
@@ -105,6 +111,10 @@ export interface Config {
   bodyLimit: number
   falQueueUrl: string
   falRestUrl: string
+  /** fal's platform API (model documents and prices), read by `npm run models`. */
+  falApiUrl: string
+  /** The catalog: `<owner>/<alias…>.json` per served endpoint, loaded at start-up. */
+  modelsDir: string
   trustProxy: string[]
   webhookHosts: string[]
   /**
@@ -262,6 +272,8 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     bodyLimit: valid.BODY_LIMIT,
     falQueueUrl: withoutTrailingSlash(valid.FAL_QUEUE_URL),
     falRestUrl: withoutTrailingSlash(valid.FAL_REST_URL),
+    falApiUrl: withoutTrailingSlash(valid.FAL_API_URL),
+    modelsDir: valid.MODELS_DIR,
     trustProxy: list(valid.TRUST_PROXY),
     webhookHosts: list(valid.WEBHOOK_HOSTS).map(host => host.toLowerCase()),
     falWebhooks: {
