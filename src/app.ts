@@ -10,6 +10,7 @@ import errorHandler from './plugins/app/error-handler.js'
 import readiness from './plugins/app/readiness.js'
 import jsonBody from './plugins/app/json-body.js'
 import upstream from './plugins/app/upstream.js'
+import catalog from './plugins/app/catalog.js'
 import redis from './plugins/app/redis.js'
 import limitStore from './plugins/app/limit-store.js'
 import admission from './plugins/app/admission.js'
@@ -80,6 +81,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(cors, { origins: config.corsOrigins, allowLoopback: config.corsLoopbackOrigins })
   await app.register(draining, { graceMs: config.shutdownGraceMs })
   await app.register(loadShedding, { pressure: config.pressure })
+  await app.register(catalog, { config })
   await app.register(swagger)
   await app.register(redis, { config })
   await app.register(limitStore, { config })

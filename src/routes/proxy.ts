@@ -2,7 +2,6 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
 import type { Config } from '../config.js'
 import { logContextOf } from '../logger.js'
-import { findModel } from '../models/index.js'
 import { InternalError, TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
 import { toFieldErrors } from '../errors/validation-detail.js'
 import { createTargetResolver, type ProxySubmit, type ProxyTarget } from '../proxy/proxy-target.js'
@@ -42,7 +41,7 @@ function admissionTargetOf (target: ProxyTarget): AdmissionTarget {
 const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const { fal } = fastify.upstream
   const checkWebhook = createWebhookCheck(config.webhookHosts)
-  const resolveTarget = createTargetResolver()
+  const resolveTarget = createTargetResolver(fastify.catalog)
   // Set by onRequest before any handler reads it.
   fastify.decorateRequest<ProxyTarget | null>('proxyTarget', null)
 
@@ -71,7 +70,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
 
   /** A submit runs in a job slot; only one fal accepted records its owner, any other gives it back. */
   async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxySubmit): Promise<FastifyReply> {
-    validateBody(request, findModel(target.endpointId)?.input)
+    validateBody(request, fastify.catalog.find(target.endpointId)?.input)
     const webhookUrl = target.webhook === undefined ? undefined : checkWebhook(target.webhook)
     const relayed: { answer?: RelayedSubmit } = {}
     const requestId = await fastify.jobs.submit(request, reply, async () => {
