@@ -3,7 +3,7 @@ import { parseEndpointId } from '../upstream/endpoint-id.js'
 import type { CatalogEndpoint } from './catalog-endpoint.js'
 import type { CatalogFile } from './catalog-file.js'
 import { ConversionError, pointerTo } from './conversion-error.js'
-import { OpenApiConverter } from './openapi-to-typebox.js'
+import { OpenApiConverter, type Side } from './openapi-to-typebox.js'
 import { endpointPriceOf } from './price.js'
 import { applySchemaOverrides } from './schema-overrides.js'
 
@@ -27,9 +27,10 @@ function schemaPointer (document: Json, path: string, method: 'post' | 'get', at
 /**
  * One catalog file as the endpoint the gateway serves: fal's document with the operator's
  * overrides, its input (what submits are validated against) and output converted to TypeBox.
- * Throws ConversionError naming the place in the file.
+ * Throws ConversionError naming the place in the file. `inputSide` `output` leaves unknown input
+ * fields to be ignored, as fal itself does (the emulator's reading).
  */
-export function endpointFromFile (file: CatalogFile, fileName: string): CatalogEndpoint {
+export function endpointFromFile (file: CatalogFile, fileName: string, inputSide: Side = 'input'): CatalogEndpoint {
   const id = parseEndpointId(file.endpoint_id)
   if (id === undefined) throw new ConversionError('/endpoint_id', `"${file.endpoint_id.slice(0, 200)}" is not a fal endpoint id (owner/alias[/path])`)
   const failure = (file.openapi as { error?: { message?: unknown } }).error
@@ -39,7 +40,7 @@ export function endpointFromFile (file: CatalogFile, fileName: string): CatalogE
 
   const inputAt = schemaPointer(document, `/${id.endpointId}`, 'post', '/openapi')
   const outputAt = schemaPointer(document, `/${id.endpointId}/requests/{request_id}`, 'get', '/openapi')
-  const input = converter.convertAt(inputAt, 'input')
+  const input = converter.convertAt(inputAt, inputSide)
   if (input[Kind] !== 'Object') throw new ConversionError(`/openapi${inputAt}`, 'the input must be an object')
   const output = converter.convertAt(outputAt, 'output')
 

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigError } from '../config.js'
@@ -17,10 +17,10 @@ export class CatalogError extends ConfigError {
 }
 
 /** Every `.json` below `directory`, as paths relative to it with `/` separators. */
-async function catalogFiles (directory: string): Promise<string[]> {
+export function catalogFiles (directory: string): string[] {
   let entries
   try {
-    entries = await readdir(directory, { recursive: true, withFileTypes: true })
+    entries = readdirSync(directory, { recursive: true, withFileTypes: true })
   } catch (error) {
     throw new ConfigError(`Invalid MODELS_DIR: cannot read ${directory} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
   }
@@ -31,10 +31,10 @@ async function catalogFiles (directory: string): Promise<string[]> {
 }
 
 /** Reads and checks one catalog file; throws CatalogError. */
-export async function readCatalogFile (path: string): Promise<CatalogFile> {
+export function readCatalogFile (path: string): CatalogFile {
   let parsed: unknown
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'))
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
   } catch (error) {
     throw new CatalogError(path, '', `not valid JSON (${(error as Error).message})`)
   }
@@ -44,8 +44,8 @@ export async function readCatalogFile (path: string): Promise<CatalogFile> {
 }
 
 /** One file as an endpoint, its path checked against its endpoint id. */
-export async function loadCatalogFile (path: string, relativePath: string): Promise<CatalogEndpoint> {
-  const file = await readCatalogFile(path)
+export function loadCatalogFile (path: string, relativePath: string): CatalogEndpoint {
+  const file = readCatalogFile(path)
   if (`${file.endpoint_id}.json` !== relativePath) {
     throw new CatalogError(path, '/endpoint_id', `"${file.endpoint_id.slice(0, 200)}" belongs in ${file.endpoint_id.slice(0, 200)}.json, not ${relativePath}`)
   }
@@ -59,11 +59,12 @@ export async function loadCatalogFile (path: string, relativePath: string): Prom
 
 /**
  * The catalog at `MODELS_DIR`: `<owner>/<alias…>.json`, one file per endpoint. Loaded once at
- * start-up; any file that cannot be served stops the start with one line naming it and the place.
+ * start-up (synchronously: nothing else runs yet); any file that cannot be served stops the start
+ * with one line naming it and the place.
  */
-export async function loadCatalog (directory: string): Promise<Catalog> {
-  const files = await catalogFiles(directory)
+export function loadCatalog (directory: string): Catalog {
+  const files = catalogFiles(directory)
   if (files.length === 0) throw new ConfigError(`Invalid MODELS_DIR: ${directory} holds no catalog files (<owner>/<alias>.json)`)
-  const endpoints = await Promise.all(files.map(async file => await loadCatalogFile(join(directory, file), file)))
+  const endpoints = files.map(file => loadCatalogFile(join(directory, file), file))
   return new Catalog(endpoints)
 }

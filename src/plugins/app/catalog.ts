@@ -12,5 +12,5 @@ declare module 'fastify' {
 
 /** Loads the catalog once at start-up; a file it cannot serve stops the start with one line. */
 export default fp<{ config: Config }>(async function catalog (fastify, { config }) {
-  fastify.decorate('catalog', await loadCatalog(config.modelsDir))
+  fastify.decorate('catalog', loadCatalog(config.modelsDir))
 }, { name: 'catalog' })
