@@ -223,6 +223,23 @@ function withoutTrailingSlash (url: string): string {
   return url.replace(/\/+$/, '')
 }
 
+/** What `npm run models` needs: where the catalog is, where fal's platform API is, and the key if there is one. */
+export interface CatalogSettings { modelsDir: string, falApiUrl: string, falKey?: string }
+
+const CatalogEnvSchema = Type.Pick(EnvSchema, ['MODELS_DIR', 'FAL_API_URL', 'FAL_KEY', 'FAL_KEY_ID', 'FAL_KEY_SECRET'])
+
+export function loadCatalogSettings (environment: Record<string, string | undefined>): CatalogSettings {
+  const known = Object.fromEntries(Object.keys(CatalogEnvSchema.properties)
+    .filter(name => environment[name] !== undefined && environment[name] !== '')
+    .map(name => [name, environment[name]]))
+  const env = Value.Default(CatalogEnvSchema, known)
+  const firstError = Value.Errors(CatalogEnvSchema, env).First()
+  if (firstError !== undefined) throw new ConfigError(`Invalid ${firstError.path.split('/')[1] ?? 'environment'}: ${firstError.message}`)
+  const valid = env as Static<typeof CatalogEnvSchema>
+  const falKey = valid.FAL_KEY ?? (valid.FAL_KEY_ID !== undefined && valid.FAL_KEY_SECRET !== undefined ? `${valid.FAL_KEY_ID}:${valid.FAL_KEY_SECRET}` : undefined)
+  return { modelsDir: valid.MODELS_DIR, falApiUrl: withoutTrailingSlash(valid.FAL_API_URL), ...(falKey === undefined ? {} : { falKey }) }
+}
+
 export function loadConfig (environment: Record<string, string | undefined>): Config {
   const known = Object.fromEntries(
     Object.keys(EnvSchema.properties)
