@@ -41,7 +41,7 @@ interface PlatformFacts {
   price?: FalPrice
 }
 
-const LOGS = ['Loading model weights', 'Running inference: step 1/4', 'Running inference: step 2/4', 'Running inference: step 3/4', 'Running inference: step 4/4', 'Uploading results']
+const LOGS = ['Loading model weights', 'Running inference: step 1/4', 'Running inference: step 2/4', 'Running inference: step 3/4', 'Running inference: step 4/4', 'Encoding outputs', 'Uploading results']
 
 // fal validates with FastAPI: defaults filled in, types never coerced, every error reported.
 const ajv = new Ajv({ strict: false, coerceTypes: false, useDefaults: true, allErrors: true, verbose: true })
