@@ -47,6 +47,8 @@ export interface ReportInput {
   chartFile: string
   /** The upstream-calls section, rendered. */
   upstreamCalls: string
+  /** Submits to catalog endpoints, the largest fal document against a small one (catalog-submit.ts). */
+  catalogSubmits: string
   /** Hand-written reading of the figures, placed after the targets. */
   findings?: string
 }
@@ -198,6 +200,10 @@ export function renderReport (input: ReportInput): string {
     ...input.memory.map(m => `| ${m.mode} | ${int(m.rssBytesPerRequest)} | ${int(m.heapBytesPerRequest)} |`),
     '',
     input.upstreamCalls,
+    '## Submits validated against fal\'s documents (issue 12)',
+    '',
+    input.catalogSubmits,
+    '',
     '## Targets (issue 6)',
     '',
     '| target | measured | | |',

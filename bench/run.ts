@@ -15,6 +15,7 @@ import { summariseProfile, type CpuProfile, type ProfileSummary } from './profil
 import { renderReport, type HalfLoad, type ReportInput, type TargetSummary } from './report.js'
 import { median } from './stats.js'
 import { fetchPatiently, submitJobs } from './submit.js'
+import { measureCatalogSubmits, renderSubmitRows } from './catalog-submit.js'
 
 /**
  * `npm run bench`: fal-gateway against fal's official proxy and against the emulator alone, each
@@ -365,6 +366,9 @@ async function main (): Promise<void> {
   log('upstream calls of tabs polling like subscribe')
   const upstreamCalls = renderUpstreamCalls(await measureUpstreamCalls())
 
+  log('submits to catalog endpoints: fal-ai/flux-general against fal-ai/layer-diffusion')
+  const catalogSubmits = renderSubmitRows(await measureCatalogSubmits(QUICK ? 3 : 10))
+
   const report: ReportInput = {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     command: QUICK ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench',
@@ -394,6 +398,7 @@ async function main (): Promise<void> {
     profile,
     chartFile: CHART_FILE,
     upstreamCalls,
+    catalogSubmits,
     findings: readFindings()
   }
   const chartRows = peaks.map(p => ({ label: p.label.replace('gateway ', ''), kind: p.kind, rps: p.rps, p99: p.p99 }))
