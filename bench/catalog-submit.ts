@@ -32,8 +32,17 @@ export async function measureCatalogSubmits (durationS = 10, connections = 32): 
   const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 3_600_000, processingMs: 1000, maxJobs: 2_000_000 })
   const emulatorUrl = await emulator.listen()
   const config = loadConfig({
-    NODE_ENV: 'production', FAL_KEY, FAL_QUEUE_URL: emulatorUrl, FAL_REST_URL: emulatorUrl, HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELS_DIR: modelsDir,
-    RATE_LIMIT_SUBMIT_MAX: '1000000000', MAX_IN_FLIGHT: '100000000', DAILY_SUBMIT_QUOTA: '100000000', MAX_EVENT_LOOP_DELAY_MS: '0'
+    NODE_ENV: 'production',
+    FAL_KEY,
+    FAL_QUEUE_URL: emulatorUrl,
+    FAL_REST_URL: emulatorUrl,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    MODELS_DIR: modelsDir,
+    RATE_LIMIT_SUBMIT_MAX: '1000000000',
+    MAX_IN_FLIGHT: '100000000',
+    DAILY_SUBMIT_QUOTA: '100000000',
+    MAX_EVENT_LOOP_DELAY_MS: '0'
   })
   const started = performance.now()
   const app = await buildApp(config, { logger: false })
