@@ -30,6 +30,7 @@ import proxyRoutes from './routes/proxy.js'
 import usageRoutes from './routes/usage.js'
 import adminUsageRoutes from './routes/admin-usage.js'
 import pages from './plugins/external/pages.js'
+import { modelFormsOf } from './demo/model-forms.js'
 
 export interface BuildOptions {
   /** Overrides the logger (tests pass `false` or a stream-backed pino config). */
@@ -97,7 +98,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(proxyRoutes, { config })
   await app.register(usageRoutes)
   await app.register(adminUsageRoutes)
-  await app.register(pages, { demoEnabled: config.demoEnabled })
+  await app.register(pages, { demoEnabled: config.demoEnabled, forms: modelFormsOf(app.catalog.endpoints) })
 
   return app
 }
