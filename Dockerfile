@@ -30,6 +30,8 @@ RUN npm ci --omit=dev --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp
 # The compiled gateway and the browser demo's prebuilt bundle (dist/demo/bundle, served when
 # DEMO_ENABLED=true); no sources, no emulator, no esbuild.
 COPY --from=build /app/dist ./dist
+# The shipped model catalog (MODELS_DIR defaults to it); mount another over /app/models or set MODELS_DIR.
+COPY models ./models
 # The base image's `node` user, by number: Kubernetes' runAsNonRoot can only verify a numeric USER.
 USER 1000:1000
 EXPOSE 3000

@@ -51,6 +51,8 @@ export interface ReportInput {
   upstreamCalls: string
   /** The status-streams section, rendered. */
   statusStreams: string
+  /** Submits to catalog endpoints, the largest fal document against a small one (catalog-submit.ts). */
+  catalogSubmits: string
   /** Hand-written reading of the figures, placed after the targets. */
   findings?: string
   /** Set when an earlier commit's gateway ran in the same run (rows keyed `<key>-before`). */
@@ -281,6 +283,10 @@ export function renderReport (input: ReportInput): string {
     ...input.memory.map(m => `| ${m.mode} | ${int(m.rssBytesPerRequest)} | ${int(m.heapBytesPerRequest)} |`),
     '',
     input.upstreamCalls,
+    '## Submits validated against fal\'s documents (issue 12)',
+    '',
+    input.catalogSubmits,
+    '',
     input.statusStreams,
     '## Targets (issue 11): CPU per poll',
     '',

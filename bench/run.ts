@@ -16,6 +16,7 @@ import { summariseProfile, type CpuProfile, type ProfileSummary } from './profil
 import { renderReport, type HalfLoad, type ReportInput, type TargetSummary } from './report.js'
 import { median } from './stats.js'
 import { fetchPatiently, submitJobs } from './submit.js'
+import { measureCatalogSubmits, renderSubmitRows } from './catalog-submit.js'
 
 /**
  * `npm run bench`: fal-gateway against fal's official proxy and against the emulator alone, each
@@ -449,6 +450,9 @@ async function main (): Promise<void> {
   log('memory per status stream, connections to fal of 1,000 listeners on 100 jobs')
   const statusStreams = renderStatusStreams(await measureStatusStreams())
 
+  log('submits to catalog endpoints: fal-ai/flux-general against fal-ai/layer-diffusion')
+  const catalogSubmits = renderSubmitRows(await measureCatalogSubmits(QUICK ? 3 : 10))
+
   const report: ReportInput = {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     command: QUICK ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench',
@@ -478,6 +482,7 @@ async function main (): Promise<void> {
     profile,
     chartFile: CHART_FILE,
     upstreamCalls,
+    catalogSubmits,
     statusStreams,
     findings: readFindings(),
     baseline: BASELINE_ROOT === undefined ? undefined : { description: baselineDescription(BASELINE_ROOT) }

@@ -10,6 +10,7 @@ import errorHandler from './plugins/app/error-handler.js'
 import readiness from './plugins/app/readiness.js'
 import jsonBody from './plugins/app/json-body.js'
 import upstream from './plugins/app/upstream.js'
+import catalog from './plugins/app/catalog.js'
 import redis from './plugins/app/redis.js'
 import limitStore from './plugins/app/limit-store.js'
 import admission from './plugins/app/admission.js'
@@ -31,6 +32,7 @@ import proxyRoutes from './routes/proxy.js'
 import usageRoutes from './routes/usage.js'
 import adminUsageRoutes from './routes/admin-usage.js'
 import pages from './plugins/external/pages.js'
+import { modelFormsOf } from './demo/model-forms.js'
 
 export interface BuildOptions {
   /** Overrides the logger (tests pass `false` or a stream-backed pino config). */
@@ -83,6 +85,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(cors, { origins: config.corsOrigins, allowLoopback: config.corsLoopbackOrigins })
   await app.register(draining, { graceMs: config.shutdownGraceMs })
   await app.register(loadShedding, { pressure: config.pressure })
+  await app.register(catalog, { config })
   await app.register(swagger)
   await app.register(redis, { config })
   await app.register(limitStore, { config })
@@ -100,7 +103,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(proxyRoutes, { config })
   await app.register(usageRoutes)
   await app.register(adminUsageRoutes)
-  await app.register(pages, { demoEnabled: config.demoEnabled })
+  await app.register(pages, { demoEnabled: config.demoEnabled, forms: modelFormsOf(app.catalog.endpoints) })
 
   return app
 }

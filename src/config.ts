@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { DEFAULT_FALLBACK_UNITS, parseFallbackUnits, type FallbackUnits } from './spend/price-units.js'
+
+/** The catalog shipped with the gateway: `models/` beside `src/` (and beside `dist/` when built). */
+const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../models', import.meta.url))
 
 /**
  * Every setting the gateway reads, in one schema. `loadConfig` is the only place that turns the
@@ -20,6 +24,8 @@ export const EnvSchema = Type.Object({
   FAL_QUEUE_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://queue.fal.run' }),
   FAL_REST_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://rest.fal.ai' }),
   FAL_RUN_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://fal.run' }),
+  FAL_API_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://api.fal.ai' }),
+  MODELS_DIR: Type.String({ minLength: 1, default: DEFAULT_MODELS_DIR }),
   TRUST_PROXY: Type.String({ default: '' }),
   WEBHOOK_HOSTS: Type.String({ default: '' }),
   FAL_WEBHOOKS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'off' }),
@@ -120,6 +126,10 @@ export interface Config {
   falRestUrl: string
   /** fal's synchronous host (`fal.run` and `fal.stream`). */
   falRunUrl: string
+  /** fal's platform API (model documents and prices), read by `npm run models`. */
+  falApiUrl: string
+  /** The catalog: `<owner>/<alias…>.json` per served endpoint, loaded at start-up. */
+  modelsDir: string
   trustProxy: string[]
   webhookHosts: string[]
   /**
@@ -297,6 +307,23 @@ function withoutTrailingSlash (url: string): string {
   return url.replace(/\/+$/, '')
 }
 
+/** What `npm run models` needs: where the catalog is, where fal's platform API is, and the key if there is one. */
+export interface CatalogSettings { modelsDir: string, falApiUrl: string, falKey?: string }
+
+const CatalogEnvSchema = Type.Pick(EnvSchema, ['MODELS_DIR', 'FAL_API_URL', 'FAL_KEY', 'FAL_KEY_ID', 'FAL_KEY_SECRET'])
+
+export function loadCatalogSettings (environment: Record<string, string | undefined>): CatalogSettings {
+  const known = Object.fromEntries(Object.keys(CatalogEnvSchema.properties)
+    .filter(name => environment[name] !== undefined && environment[name] !== '')
+    .map(name => [name, environment[name]]))
+  const env = Value.Default(CatalogEnvSchema, known)
+  const firstError = Value.Errors(CatalogEnvSchema, env).First()
+  if (firstError !== undefined) throw new ConfigError(`Invalid ${firstError.path.split('/')[1] ?? 'environment'}: ${firstError.message}`)
+  const valid = env as Static<typeof CatalogEnvSchema>
+  const falKey = valid.FAL_KEY ?? (valid.FAL_KEY_ID !== undefined && valid.FAL_KEY_SECRET !== undefined ? `${valid.FAL_KEY_ID}:${valid.FAL_KEY_SECRET}` : undefined)
+  return { modelsDir: valid.MODELS_DIR, falApiUrl: withoutTrailingSlash(valid.FAL_API_URL), ...(falKey === undefined ? {} : { falKey }) }
+}
+
 export function loadConfig (environment: Record<string, string | undefined>): Config {
   const known = Object.fromEntries(
     Object.keys(EnvSchema.properties)
@@ -351,6 +378,8 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     falQueueUrl: withoutTrailingSlash(valid.FAL_QUEUE_URL),
     falRestUrl: withoutTrailingSlash(valid.FAL_REST_URL),
     falRunUrl: withoutTrailingSlash(valid.FAL_RUN_URL),
+    falApiUrl: withoutTrailingSlash(valid.FAL_API_URL),
+    modelsDir: valid.MODELS_DIR,
     trustProxy: list(valid.TRUST_PROXY),
     webhookHosts: list(valid.WEBHOOK_HOSTS).map(host => host.toLowerCase()),
     falWebhooks: {

@@ -1,4 +1,5 @@
 import { createEmulator } from './emulator/emulator.js'
+import { loadCatalogSettings } from './config.js'
 import { configOrExit, environmentOrExit, exitOnConfigError, runGateway } from './lifecycle.js'
 import { readableLoggerOptions } from './logger.js'
 import { devBanner } from './dev/banner.js'
@@ -11,7 +12,13 @@ import { listenEmulator } from './dev/emulator-listen.js'
  * banner with the URLs and the settings in force once it listens.
  */
 const { environment, file } = environmentOrExit(process.env)
-const emulator = createEmulator({ falKey: DEV_FAL_KEY, logger: false })
+// The emulator plays the catalog's models too, so a model added with `npm run models` runs end to end.
+let emulator: ReturnType<typeof createEmulator>
+try {
+  emulator = createEmulator({ falKey: DEV_FAL_KEY, logger: false, modelsDir: loadCatalogSettings(environment).modelsDir })
+} catch (error) {
+  exitOnConfigError(error)
+}
 const emulatorListening = await listenEmulator(emulator, environment, '127.0.0.1').catch(exitOnConfigError)
 
 const config = configOrExit(devEnvironment(environment, emulatorListening.url))

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply } from 'fastify'
 import { BUILT_DEMO_DIR, RUNS_FROM_SOURCES, readBuiltDemo, type DemoBundle } from './demo-bundle.js'
+import type { ModelForm } from './page/fields.js'
 
 /**
  * What the page may do: its own script and styles only, images from anywhere (results and
@@ -41,13 +42,16 @@ function secure (reply: FastifyReply, contentType: string): FastifyReply {
  * The browser demo at `/demo`: a page on the official `@fal-ai/client` whose only way to fal is
  * the gateway's `/api/fal/proxy`. Loaded at registration (the prebuilt bundle, or bundled from the
  * sources in development), so a broken or missing page fails start-up instead of
- * the first visit. `bundleDir` serves a prebuilt bundle from elsewhere.
+ * the first visit. `bundleDir` serves a prebuilt bundle from elsewhere. `forms`: one per catalog
+ * endpoint, served as /demo/models.json.
  */
-export default fp<{ bundleDir?: string }>(async function demo (fastify, { bundleDir }) {
+export default fp<{ bundleDir?: string, forms?: ModelForm[] }>(async function demo (fastify, { bundleDir, forms = [] }) {
   const bundle = await loadDemoBundle(bundleDir)
   const routeOptions = { schema: { hide: true }, logLevel: 'warn' as const }
 
   fastify.get('/demo', routeOptions, async (_request, reply) => secure(reply, 'text/html; charset=utf-8').send(bundle.html))
   fastify.get('/demo/app.js', routeOptions, async (_request, reply) => secure(reply, 'text/javascript; charset=utf-8').send(bundle.js))
   fastify.get('/demo/app.css', routeOptions, async (_request, reply) => secure(reply, 'text/css; charset=utf-8').send(bundle.css))
+  const formsJson = JSON.stringify(forms)
+  fastify.get('/demo/models.json', routeOptions, async (_request, reply) => secure(reply, 'application/json; charset=utf-8').send(formsJson))
 }, { name: 'demo' })

@@ -6,6 +6,8 @@ import { controlRoutes } from './control-routes.js'
 import { Faults, type FaultSwitch } from './faults.js'
 import { imageRoutes } from './image-routes.js'
 import { JobStore, type Hold, type HoldOutcome, type Release } from './jobs.js'
+import { loadEmulatedModels, type EmulatedModel } from './models.js'
+import { platformRoutes } from './platform-routes.js'
 import { queueRoutes } from './queue-routes.js'
 import { runRoutes } from './run-routes.js'
 import { storageRoutes } from './storage-routes.js'
@@ -33,6 +35,10 @@ export interface EmulatorOptions {
   maxCalls?: number
   /** Waits before each webhook retry (default fal's: 9 retries over about 2 hours). */
   webhookRetryDelaysMs?: number[]
+  /** fal's documents of the endpoints to play, with platform.json (default src/emulator/fal-documents). */
+  library?: string
+  /** A gateway catalog (MODELS_DIR) whose endpoints are played too, from fal's documents in its files. */
+  modelsDir?: string
 }
 
 export interface Emulator {
@@ -49,6 +55,8 @@ export interface Emulator {
   webhooks: Webhooks
   /** Holds jobs at the end of a phase until released, so tests drive phases instead of racing them. */
   jobs: JobControl
+  /** The endpoints played, by endpoint id. */
+  models: ReadonlyMap<string, EmulatedModel>
 }
 
 export interface JobControl {
@@ -78,6 +86,7 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   let listenUrl: string | undefined
   const baseUrl = (request: FastifyRequest): string => options.publicUrl ?? listenUrl ?? `${request.protocol}://${request.host}`
   const hooks = { calls, faults, falKey: options.falKey, closing: shutdown.signal }
+  const models = loadEmulatedModels(options.library, options.modelsDir)
 
   // fal's client sends `content-type: application/json` with no body on cancel (and on GETs).
   app.removeContentTypeParser('application/json')
@@ -101,8 +110,9 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   controlRoutes(app, { calls, faults, jobs })
   storageRoutes(app, { hooks, baseUrl })
   imageRoutes(app, hooks)
-  queueRoutes(app, { hooks, jobs, webhooks, baseUrl })
-  runRoutes(app, { hooks, jobs, baseUrl })
+  platformRoutes(app, { models, falKey: options.falKey })
+  queueRoutes(app, { hooks, jobs, webhooks, models, baseUrl })
+  runRoutes(app, { hooks, jobs, models, baseUrl })
   webhookRoutes(app, { jobs, webhooks, baseUrl })
 
   return {
@@ -126,6 +136,7 @@ export function createEmulator (options: EmulatorOptions): Emulator {
     resetCalls: () => { calls.reset() },
     faults,
     webhooks,
+    models,
     jobs: {
       hold: hold => jobs.hold(hold),
       release: release => { jobs.release(release) },

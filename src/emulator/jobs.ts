@@ -14,6 +14,8 @@ export interface Job {
   width: number
   height: number
   alpha: boolean
+  /** Images in the result (`num_images`); one when the input does not say. */
+  images?: number
   webhookUrl?: string
   cancelledAt?: number
   /** The phases the job may not leave until released. */

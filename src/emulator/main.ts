@@ -5,7 +5,8 @@ import { createEmulator } from './emulator.js'
  * `npm run emulator`: the fal emulator as a process. The only emulator file that reads the
  * environment: EMULATOR_PORT (4000), EMULATOR_HOST (127.0.0.1), FAL_KEY or FAL_KEY_ID +
  * FAL_KEY_SECRET, EMULATOR_QUEUE_MS, EMULATOR_PROCESSING_MS, EMULATOR_PUBLIC_URL,
- * EMULATOR_WEBHOOK_RETRY_MS (waits before each webhook retry, comma-separated; default fal's).
+ * EMULATOR_WEBHOOK_RETRY_MS (waits before each webhook retry, comma-separated; default fal's),
+ * MODELS_DIR (a gateway catalog whose endpoints it plays too, besides its own library).
  */
 function fail (message: string): never {
   console.error(`fal emulator: ${message}`)
@@ -47,6 +48,7 @@ const emulator = createEmulator({
   processingMs: readInteger('EMULATOR_PROCESSING_MS'),
   publicUrl: process.env.EMULATOR_PUBLIC_URL || undefined,
   webhookRetryDelaysMs: readDelays('EMULATOR_WEBHOOK_RETRY_MS'),
+  modelsDir: process.env.MODELS_DIR || undefined,
   logger: true
 })
 

@@ -1,115 +1,93 @@
-import {
-  checkFields, isBoolean, isInteger, isIntegerBetween, isNumber, isOneOf, isString,
-  type Field, type FieldError, type Input
-} from './validation.js'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Ajv, type ValidateFunction } from 'ajv'
+import addFormats from 'ajv-formats'
+import type { TSchema } from '@sinclair/typebox'
+import type { CatalogFile, FalPrice } from '../catalog/catalog-file.js'
+import { endpointFromFile } from '../catalog/endpoint-from-file.js'
+import { catalogFiles, readCatalogFile } from '../catalog/load-catalog.js'
+import { toFieldErrors } from '../errors/validation-detail.js'
+import type { FieldError, Input } from './validation.js'
+
+/** The fal documents (and what the platform API says of them) the emulator plays by default. */
+export const DEFAULT_LIBRARY = new URL('./fal-documents/', import.meta.url)
 
 /**
- * The fal apps the emulator plays, transcribed from their model pages (shared/seeds/000_*, 004_*).
- * Every other app id is answered like an unknown fal application.
+ * An endpoint the emulator plays, built from fal's OpenAPI document for it (never from the
+ * operator's overrides: the emulator is fal). Every other endpoint id is an unknown application.
  */
 export interface EmulatedModel {
+  /** The endpoint id a submit goes to. */
   id: string
+  /** `owner/alias`: what status, result and cancel URLs name. */
+  appId: string
+  title: string
+  category: string
+  /** fal's document, as the platform API hands it out. */
+  openapi: Record<string, unknown>
+  price?: FalPrice
+  /** Whether its images have an alpha channel. */
+  transparent: boolean
   validate (input: Input): FieldError[]
-  /** The image this input produces: size, and whether it has a real alpha channel. */
-  image (input: Input): { width: number, height: number, alpha: boolean }
+  output: TSchema
   /** Log lines emitted, evenly spaced, while the request is IN_PROGRESS. */
   logs: readonly string[]
   /** Whether `fal.stream` works (`POST /run/{app}/stream`); fal answers 404 for apps that do not stream. */
   streams: boolean
 }
 
-export const IMAGE_SIZE_PRESETS: Readonly<Record<string, { width: number, height: number }>> = {
-  square_hd: { width: 1024, height: 1024 },
-  square: { width: 512, height: 512 },
-  portrait_4_3: { width: 768, height: 1024 },
-  portrait_16_9: { width: 576, height: 1024 },
-  landscape_4_3: { width: 1024, height: 768 },
-  landscape_16_9: { width: 1024, height: 576 }
+interface PlatformFacts {
+  display_name?: string
+  category?: string
+  transparent?: boolean
+  /** Whether the endpoint answers `fal.stream` (`POST /run/{endpoint}/stream`). */
+  streams?: boolean
+  price?: FalPrice
 }
 
-// fal accepts sides up to 14142; the emulator renders real PNGs, so it draws larger sizes scaled
-// down to MAX_SIDE (keeping their shape) and reports the size it drew.
-const FAL_MAX_SIDE = 14142
-export const MAX_SIDE = 4096
-const sideCheck = isIntegerBetween(1, FAL_MAX_SIDE)
-const presetCheck = isOneOf(Object.keys(IMAGE_SIZE_PRESETS))
+const LOGS = ['Loading model weights', 'Running inference: step 1/4', 'Running inference: step 2/4', 'Running inference: step 3/4', 'Running inference: step 4/4', 'Encoding outputs', 'Uploading results']
 
-const imageSize: Field = {
-  check (value, loc) {
-    if (typeof value === 'string') return presetCheck(value, loc)
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return presetCheck(value, loc)
-    const size = value as Input
-    return sideCheck(size.width, [...loc, 'width']) ?? sideCheck(size.height, [...loc, 'height'])
+// fal validates with FastAPI: defaults filled in, types never coerced, every error reported.
+const ajv = new Ajv({ strict: false, coerceTypes: false, useDefaults: true, allErrors: true, verbose: true })
+addFormats.default(ajv)
+
+function emulatedModel (file: CatalogFile, facts: PlatformFacts, source: string): EmulatedModel {
+  // fal ignores unknown fields; its own document, not an operator's changes.
+  const endpoint = endpointFromFile({ endpoint_id: file.endpoint_id, openapi: file.openapi }, source, 'output')
+  const validate: ValidateFunction = ajv.compile(endpoint.input)
+  return {
+    id: endpoint.id,
+    appId: endpoint.appId,
+    title: facts.display_name ?? file.title ?? endpoint.id,
+    category: facts.category ?? 'other',
+    openapi: file.openapi,
+    price: facts.price ?? file.price,
+    transparent: facts.transparent === true,
+    streams: facts.streams === true,
+    // A copy: the defaults filled in must not show in the call log, which records what was sent.
+    validate: input => validate(structuredClone(input)) ? [] : toFieldErrors(validate.errors ?? [], 'body'),
+    output: endpoint.output,
+    logs: LOGS
   }
 }
 
-function sizeOf (value: unknown): { width: number, height: number } {
-  if (typeof value === 'string') return IMAGE_SIZE_PRESETS[value] ?? { width: 1024, height: 1024 }
-  if (typeof value === 'object' && value !== null) {
-    const { width, height } = value as { width: number, height: number }
-    const scale = Math.min(1, MAX_SIDE / Math.max(width, height))
-    return { width: Math.max(1, Math.floor(width * scale)), height: Math.max(1, Math.floor(height * scale)) }
+/**
+ * The endpoints to play: fal's documents in `library` (`<owner>__<alias…>.json`, with
+ * `platform.json` beside them), then the catalog files of `modelsDir`, which add endpoints or
+ * replace a library one (as after `npm run models -- add --from`).
+ */
+export function loadEmulatedModels (library: string | URL = DEFAULT_LIBRARY, modelsDir?: string): ReadonlyMap<string, EmulatedModel> {
+  const directory = typeof library === 'string' ? library : library.pathname
+  const platform = JSON.parse(readFileSync(join(directory, 'platform.json'), 'utf8')) as { endpoints: Record<string, PlatformFacts> }
+  const models = new Map<string, EmulatedModel>()
+  for (const name of readdirSync(directory).filter(name => name.includes('__') && name.endsWith('.json')).sort()) {
+    const endpointId = name.slice(0, -'.json'.length).split('__').join('/')
+    const openapi = JSON.parse(readFileSync(join(directory, name), 'utf8')) as Record<string, unknown>
+    models.set(endpointId, emulatedModel({ endpoint_id: endpointId, openapi }, platform.endpoints[endpointId] ?? {}, name))
   }
-  return { width: 1024, height: 1024 }
+  for (const name of modelsDir === undefined ? [] : catalogFiles(modelsDir)) {
+    const file = readCatalogFile(join(modelsDir as string, name))
+    models.set(file.endpoint_id, emulatedModel(file, platform.endpoints[file.endpoint_id] ?? {}, name))
+  }
+  return models
 }
-
-const illusionFields: Record<string, Field> = {
-  image_url: { required: true, check: isString },
-  prompt: { required: true, check: isString },
-  negative_prompt: { check: isString },
-  guidance_scale: { check: isNumber },
-  controlnet_conditioning_scale: { check: isNumber },
-  control_guidance_start: { check: isNumber },
-  control_guidance_end: { check: isNumber },
-  seed: { check: isInteger },
-  scheduler: { check: isOneOf(['DPM++ Karras SDE', 'Euler']) },
-  num_inference_steps: { check: isInteger },
-  image_size: imageSize
-}
-
-const layerFields: Record<string, Field> = {
-  prompt: { check: isString },
-  negative_prompt: { check: isString },
-  guidance_scale: { check: isNumber },
-  num_inference_steps: { check: isInteger },
-  seed: { check: isInteger },
-  enable_safety_checker: { check: isBoolean }
-}
-
-const illusionDiffusion: EmulatedModel = {
-  id: 'fal-ai/illusion-diffusion',
-  validate: input => checkFields(input, illusionFields),
-  image: input => ({ ...sizeOf(input.image_size), alpha: false }),
-  // The emulator's streaming endpoint: progress events, then the output.
-  streams: true,
-  logs: [
-    'Loading ControlNet QR monster weights',
-    'Downloading pattern image',
-    'Denoising: step 10/40',
-    'Denoising: step 20/40',
-    'Denoising: step 30/40',
-    'Denoising: step 40/40',
-    'Uploading result image'
-  ]
-}
-
-const layerDiffusion: EmulatedModel = {
-  id: 'fal-ai/layer-diffusion',
-  validate: input => checkFields(input, layerFields),
-  image: () => ({ width: 1024, height: 1024, alpha: true }),
-  streams: false,
-  logs: [
-    'Loading SDXL with transparent VAE',
-    'Denoising: step 5/20',
-    'Denoising: step 10/20',
-    'Denoising: step 15/20',
-    'Denoising: step 20/20',
-    'Decoding alpha channel',
-    'Uploading result image'
-  ]
-}
-
-export const MODELS: ReadonlyMap<string, EmulatedModel> = new Map([
-  [illusionDiffusion.id, illusionDiffusion],
-  [layerDiffusion.id, layerDiffusion]
-])

@@ -1,17 +1,17 @@
-import { randomInt } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { falHooks, type FalHooksContext } from './fal-hooks.js'
-import { resultOf } from './image-files.js'
 import type { Job, JobStore } from './jobs.js'
-import { MODELS } from './models.js'
+import type { EmulatedModel } from './models.js'
+import { resultOf } from './sample-output.js'
 import { requestUrls, statusBody } from './status.js'
-import { isInput, notAnObject } from './validation.js'
+import { startJob } from './start-job.js'
 import type { Webhooks } from './webhooks.js'
 
 export interface QueueRoutesOptions {
   hooks: FalHooksContext
   jobs: JobStore
   webhooks: Webhooks
+  models: ReadonlyMap<string, EmulatedModel>
   baseUrl (request: FastifyRequest): string
 }
 
@@ -24,13 +24,13 @@ interface SubmitRoute { Params: AppParams, Querystring: { fal_webhook?: string }
 const STREAM_KEEPALIVE_MS = 1000
 
 export function queueRoutes (app: FastifyInstance, options: QueueRoutesOptions): void {
-  const { hooks, jobs, webhooks, baseUrl } = options
+  const { hooks, jobs, webhooks, models, baseUrl } = options
 
   /** The job named by the URL, or undefined after answering fal's 404. */
   function findJob (request: FastifyRequest<{ Params: RequestParams }>, reply: FastifyReply, notFound: object): Job | undefined {
     const { owner, alias, requestId } = request.params
     const job = jobs.get(requestId)
-    if (job === undefined || job.model.id !== `${owner}/${alias}`) {
+    if (job === undefined || job.model.appId !== `${owner}/${alias}`) {
       reply.code(404).send(notFound)
       return undefined
     }
@@ -41,21 +41,16 @@ export function queueRoutes (app: FastifyInstance, options: QueueRoutesOptions):
   const submit = async (request: FastifyRequest<SubmitRoute>, reply: FastifyReply): Promise<FastifyReply> => {
     const { owner, alias } = request.params
     const subPath = request.params['*'] ?? ''
-    const appId = subPath === '' ? `${owner}/${alias}` : `${owner}/${alias}/${subPath}`
-    const model = MODELS.get(appId)
-    if (model === undefined) return reply.code(404).send({ detail: `Application '${appId}' not found` })
-
-    const input = request.body
-    const errors = isInput(input) ? model.validate(input) : notAnObject()
-    if (errors.length > 0 || !isInput(input)) return reply.code(422).send({ detail: errors })
+    const endpointId = subPath === '' ? `${owner}/${alias}` : `${owner}/${alias}/${subPath}`
+    const model = models.get(endpointId)
+    if (model === undefined) return reply.code(404).send({ detail: `Application '${endpointId}' not found` })
 
     const webhookUrl = request.query.fal_webhook
     if (webhookUrl !== undefined && !isHttpUrl(webhookUrl)) {
       return reply.code(422).send({ detail: [{ loc: ['query', 'fal_webhook'], msg: 'invalid or missing URL scheme', type: 'value_error.url.scheme' }] })
     }
-
-    const seed = Number.isSafeInteger(input.seed) ? input.seed as number : randomInt(2 ** 31)
-    const job = jobs.add({ model, seed, ...model.image(input), webhookUrl })
+    const job = startJob(jobs, model, request.body, reply, webhookUrl)
+    if (job === undefined) return reply
     const base = baseUrl(request)
     if (webhookUrl !== undefined) {
       webhooks.schedule(job.id, webhookUrl, jobs.completesAt(job), () => ({

@@ -1,14 +1,14 @@
-import { randomInt } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { falHooks, type FalHooksContext } from './fal-hooks.js'
-import { resultOf } from './image-files.js'
+import { resultOf } from './sample-output.js'
 import type { Job, JobStore } from './jobs.js'
-import { MODELS, type EmulatedModel } from './models.js'
-import { isInput, notAnObject, type Input } from './validation.js'
+import type { EmulatedModel } from './models.js'
+import { startJob } from './start-job.js'
 
 export interface RunRoutesOptions {
   hooks: FalHooksContext
   jobs: JobStore
+  models: ReadonlyMap<string, EmulatedModel>
   baseUrl (request: FastifyRequest): string
 }
 
@@ -30,25 +30,18 @@ const KEEPALIVE_MS = 1000
  * and holds drive it.
  */
 export function runRoutes (app: FastifyInstance, options: RunRoutesOptions): void {
-  const { hooks, jobs, baseUrl } = options
+  const { hooks, jobs, models, baseUrl } = options
 
   /** The job for a valid input, or undefined after answering fal's 404 or 422. */
-  function startJob (request: FastifyRequest<{ Params: RunParams }>, reply: FastifyReply, subPath: string, streamed: boolean): Job | undefined {
+  function startRun (request: FastifyRequest<{ Params: RunParams }>, reply: FastifyReply, subPath: string, streamed: boolean): Job | undefined {
     const { owner, alias } = request.params
-    const appId = subPath === '' ? `${owner}/${alias}` : `${owner}/${alias}/${subPath}`
-    const model: EmulatedModel | undefined = MODELS.get(appId)
+    const endpointId = subPath === '' ? `${owner}/${alias}` : `${owner}/${alias}/${subPath}`
+    const model = models.get(endpointId)
     if (model === undefined || (streamed && !model.streams)) {
-      reply.code(404).send({ detail: model === undefined ? `Application '${appId}' not found` : 'Not Found' })
+      reply.code(404).send({ detail: model === undefined ? `Application '${endpointId}' not found` : 'Not Found' })
       return undefined
     }
-    const input = request.body
-    const errors = isInput(input) ? model.validate(input) : notAnObject()
-    if (errors.length > 0 || !isInput(input)) {
-      reply.code(422).send({ detail: errors })
-      return undefined
-    }
-    const seed = Number.isSafeInteger((input as Input).seed) ? (input as Input).seed as number : randomInt(2 ** 31)
-    return jobs.add({ model, seed, ...model.image(input) })
+    return startJob(jobs, model, request.body, reply)
   }
 
   /** Calls `onChange` at every change of the job's view until it completes or `gone` fires. */
@@ -82,7 +75,7 @@ export function runRoutes (app: FastifyInstance, options: RunRoutesOptions): voi
   }
 
   const run = async (request: FastifyRequest<{ Params: RunParams }>, reply: FastifyReply): Promise<FastifyReply> => {
-    const job = startJob(request, reply, request.params['*'] ?? '', false)
+    const job = startRun(request, reply, request.params['*'] ?? '', false)
     if (job === undefined) return reply
     const base = baseUrl(request)
     const gone = goneSignal(reply)
@@ -95,7 +88,7 @@ export function runRoutes (app: FastifyInstance, options: RunRoutesOptions): voi
   }
 
   const stream = async (request: FastifyRequest<{ Params: RunParams }>, reply: FastifyReply): Promise<FastifyReply> => {
-    const job = startJob(request, reply, '', true)
+    const job = startRun(request, reply, '', true)
     if (job === undefined) return reply
     const base = baseUrl(request)
     const raw = reply.raw

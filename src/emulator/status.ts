@@ -8,7 +8,7 @@ export interface RequestUrls {
 
 /** Status, result and cancel URLs name the app without any sub-path, like fal's. */
 export function requestUrls (baseUrl: string, job: Job): RequestUrls {
-  const response = `${baseUrl}/${job.model.id}/requests/${job.id}`
+  const response = `${baseUrl}/${job.model.appId}/requests/${job.id}`
   return { status_url: `${response}/status`, response_url: response, cancel_url: `${response}/cancel` }
 }
 

@@ -1,6 +1,6 @@
 /**
- * Light input checks worded like fal's (FastAPI/Pydantic v1) 422 answers, so the official client's
- * `ValidationError.fieldErrors` reads them. Unknown fields are ignored, as fal does.
+ * fal's 422 answers (FastAPI/Pydantic v1): a `detail` list of fields, which the official client's
+ * `ValidationError.fieldErrors` reads. Inputs are checked against the endpoint's document (models.ts).
  */
 export interface FieldError {
   loc: Array<string | number>
@@ -23,37 +23,12 @@ type Check = (value: unknown, loc: Array<string | number>) => FieldError | undef
 export const isString: Check = (value, loc) =>
   typeof value === 'string' ? undefined : { loc, msg: 'str type expected', type: 'type_error.str' }
 
-export const isNumber: Check = (value, loc) =>
-  typeof value === 'number' && Number.isFinite(value) ? undefined : { loc, msg: 'value is not a valid float', type: 'type_error.float' }
-
-export const isInteger: Check = (value, loc) =>
-  Number.isSafeInteger(value) ? undefined : { loc, msg: 'value is not a valid integer', type: 'type_error.integer' }
-
-export const isBoolean: Check = (value, loc) =>
-  typeof value === 'boolean' ? undefined : { loc, msg: 'value could not be parsed to a boolean', type: 'type_error.bool' }
-
-export function isOneOf (options: readonly string[]): Check {
-  return (value, loc) => typeof value === 'string' && options.includes(value)
-    ? undefined
-    : { loc, msg: `value is not a valid enumeration member; permitted: ${options.map(o => `'${o}'`).join(', ')}`, type: 'type_error.enum' }
-}
-
-export function isIntegerBetween (min: number, max: number): Check {
-  return (value, loc) => {
-    const notInteger = isInteger(value, loc)
-    if (notInteger !== undefined) return notInteger
-    if ((value as number) < min) return { loc, msg: `ensure this value is greater than or equal to ${min}`, type: 'value_error.number.not_ge' }
-    if ((value as number) > max) return { loc, msg: `ensure this value is less than or equal to ${max}`, type: 'value_error.number.not_le' }
-    return undefined
-  }
-}
-
 export interface Field {
   required?: boolean
   check: Check
 }
 
-/** Checks `input` against `fields`; an empty list means valid. */
+/** Checks `input` against `fields` (the storage API's small bodies); an empty list means valid. */
 export function checkFields (input: Input, fields: Record<string, Field>): FieldError[] {
   const errors: FieldError[] = []
   for (const [name, field] of Object.entries(fields)) {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { resultOf } from './image-files.js'
+import { resultOf } from './sample-output.js'
 import type { Job, JobStore } from './jobs.js'
 import { DeliveryKindSchema, TamperSchema, type WebhookBody, type Webhooks } from './webhooks.js'
 

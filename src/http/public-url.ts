@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import { appIdOf } from '../upstream/endpoint-id.js'
 
 /**
  * The base URL clients reach this gateway at: PUBLIC_URL when set (behind a proxy that rewrites
@@ -8,7 +9,8 @@ export function publicBase (request: FastifyRequest, configured: string | undefi
   return configured ?? `${request.protocol}://${request.host}`
 }
 
-export function queueUrls (base: string, appId: string, requestId: string) {
-  const request = `${base}/queue/${appId}/requests/${requestId}`
+/** A request's URLs name its app id (`owner/alias`), whichever endpoint of the app it was submitted to, as fal's do. */
+export function queueUrls (base: string, endpointId: string, requestId: string) {
+  const request = `${base}/queue/${appIdOf(endpointId)}/requests/${requestId}`
   return { status_url: `${request}/status`, response_url: request, cancel_url: `${request}/cancel` }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigError } from '../config.js'
+import { appIdOf } from '../upstream/endpoint-id.js'
 
 const CountSchema = Type.Integer({ minimum: 0 })
 
@@ -138,8 +139,9 @@ function jsonProblem (text: string, cause: unknown): string {
   return `${message} (line ${before.length}, column ${(before.at(-1) as string).length + 1})`
 }
 
+/** A tier's allowlist names endpoints; calls about a request name their app, allowed with any of its endpoints. */
 export function isModelAllowed (tier: Tier, modelId: string): boolean {
-  return tier.models === undefined || tier.models.includes(modelId)
+  return tier.models === undefined || tier.models.includes(modelId) || tier.models.some(allowed => appIdOf(allowed) === modelId)
 }
 
 /** What the schema cannot say: names that must refer to a tier, ids and hashes that must be unique. */

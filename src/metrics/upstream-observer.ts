@@ -21,6 +21,8 @@ const CHANNELS = ['undici:request:create', 'undici:request:headers', 'undici:req
  */
 export function observeUpstream (metrics: GatewayMetrics, bases: { queue: UpstreamBaseUrl, rest: UpstreamBaseUrl, run?: UpstreamBaseUrl }, modelIds: readonly string[]): () => void {
   const started = new WeakMap<object, { at: bigint, model: string, operation: string }>()
+  // Longest first: a submit to `fal-ai/flux/dev` is labelled so, a status poll on `fal-ai/flux/requests/…` by its app.
+  const labels = [...new Set(modelIds)].sort((a, b) => b.length - a.length)
 
   const classify = (request: UndiciRequest): { model: string, operation: string } | undefined => {
     if (typeof request.path !== 'string' || typeof request.method !== 'string') return undefined
@@ -41,7 +43,7 @@ export function observeUpstream (metrics: GatewayMetrics, bases: { queue: Upstre
     }
     if (request.origin !== bases.queue.origin || !path.startsWith(bases.queue.pathPrefix + '/')) return undefined
     const rest = path.slice(bases.queue.pathPrefix.length + 1)
-    const model = modelIds.find(id => rest === id || rest.startsWith(id + '/')) ?? 'other'
+    const model = labels.find(id => rest === id || rest.startsWith(id + '/')) ?? 'other'
     return { model, operation: operationOf(request.method, rest) }
   }
 

@@ -1,4 +1,5 @@
-import { findModel } from '../models/index.js'
+import type { Catalog } from '../catalog/catalog.js'
+import { ENDPOINT_ID_SOURCE } from '../upstream/endpoint-id.js'
 import { FAL_QUEUE_HOST, FAL_REST_HOST, FAL_RUN_HOST } from '../upstream/fal-endpoints.js'
 import type { FalTarget, SubmitTarget } from '../upstream/fal-target.js'
 import { REALTIME_NOT_SERVED, runTarget } from './run-target.js'
@@ -19,7 +20,10 @@ export type TargetVerdict = { ok: true, target: ProxyTarget } | { ok: false, rea
 const MAX_TARGET_LENGTH = 2048
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
 const APP_ID = '([a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9.-]*)'
-const QUEUE_PATH = new RegExp(`^/${APP_ID}(?:/requests/(${UUID})(/status(?:/stream)?|/cancel)?)?$`)
+/** fal's rule: calls about a request name the app id (`owner/alias`)… */
+const REQUEST_PATH = new RegExp(`^/${APP_ID}/requests/(${UUID})(/status(?:/stream)?|/cancel)?$`)
+/** …while a submit goes to the whole endpoint id, of any depth. */
+const SUBMIT_PATH = new RegExp(`^/(${ENDPOINT_ID_SOURCE})$`)
 
 const refuse = (reason: string): TargetVerdict => ({ ok: false, reason })
 
@@ -34,7 +38,7 @@ const refuse = (reason: string): TargetVerdict => ({ ok: false, reason })
  * fragment or odd casing parses to a different string and is refused, instead of being
  * normalised into something that might resolve elsewhere.
  */
-export function resolveProxyTarget (raw: string | string[] | undefined, method: string): TargetVerdict {
+export function resolveProxyTarget (raw: string | string[] | undefined, method: string, catalog: Catalog): TargetVerdict {
   if (typeof raw !== 'string' || raw.length === 0) return refuse('The x-fal-target-url header is missing')
   if (raw.length > MAX_TARGET_LENGTH) return refuse('The x-fal-target-url header is too long')
   let url: URL
@@ -49,25 +53,26 @@ export function resolveProxyTarget (raw: string | string[] | undefined, method: 
   }
   if (/%|\\|\/\.\.?(\/|$)|\/\//.test(url.pathname)) return refuse('The target path is not in canonical form')
   if (url.hostname === FAL_REST_HOST) return restTarget(url, method)
-  if (url.hostname === FAL_QUEUE_HOST) return queueTarget(url, method)
-  if (url.hostname === FAL_RUN_HOST) return runTarget(url, method)
+  if (url.hostname === FAL_QUEUE_HOST) return queueTarget(url, method, catalog)
+  if (url.hostname === FAL_RUN_HOST) return runTarget(url, method, catalog)
   return refuse('The target host is not one this gateway forwards to')
 }
 
-function queueTarget (url: URL, method: string): TargetVerdict {
-  const match = QUEUE_PATH.exec(url.pathname)
-  if (match === null) return refuse('The target is not a queue call this gateway forwards')
-  const [, appId = '', requestId, action] = match
-  if (findModel(appId) === undefined) return refuse(`Model '${appId}' is not served by this gateway`)
+function queueTarget (url: URL, method: string, catalog: Catalog): TargetVerdict {
   const params = [...url.searchParams.keys()]
-
-  if (requestId === undefined) {
+  const match = REQUEST_PATH.exec(url.pathname)
+  if (match === null) {
+    const endpointId = SUBMIT_PATH.exec(url.pathname)?.[1]
+    if (endpointId === undefined) return refuse('The target is not a queue call this gateway forwards')
+    if (catalog.find(endpointId) === undefined) return refuse(`Model '${endpointId}' is not served by this gateway`)
     if (method !== 'POST') return refuse('A model URL only accepts POST (submit)')
     if (params.some(name => name !== 'fal_webhook') || url.searchParams.getAll('fal_webhook').length > 1) {
       return refuse('A submit accepts only the fal_webhook query parameter')
     }
-    return { ok: true, target: { operation: 'submit', endpointId: appId, webhook: url.searchParams.get('fal_webhook') ?? undefined } }
+    return { ok: true, target: { operation: 'submit', endpointId, webhook: url.searchParams.get('fal_webhook') ?? undefined } }
   }
+  const [, appId = '', requestId = '', action] = match
+  if (!catalog.servesApp(appId)) return refuse(`Model '${appId}' is not served by this gateway`)
 
   const operation = action === '/status'
     ? 'status'
@@ -91,14 +96,14 @@ function queueTarget (url: URL, method: string): TargetVerdict {
  * every 500 ms, and parsing it each time is a measurable share of a proxied poll. Refusals are
  * not kept, so hostile values cannot crowd out real ones; the memory is emptied when full.
  */
-export function createTargetResolver (capacity = 10_000) {
+export function createTargetResolver (catalog: Catalog, capacity = 10_000) {
   const allowed = new Map<string, ProxyTarget>()
   return function resolve (raw: string | string[] | undefined, method: string): TargetVerdict {
-    if (typeof raw !== 'string') return resolveProxyTarget(raw, method)
+    if (typeof raw !== 'string') return resolveProxyTarget(raw, method, catalog)
     const key = `${method} ${raw}`
     const known = allowed.get(key)
     if (known !== undefined) return { ok: true, target: known }
-    const verdict = resolveProxyTarget(raw, method)
+    const verdict = resolveProxyTarget(raw, method, catalog)
     if (verdict.ok) {
       if (allowed.size >= capacity) allowed.clear()
       allowed.set(key, Object.freeze(verdict.target))

@@ -1,4 +1,4 @@
-import { findModel } from '../models/index.js'
+import type { Catalog } from '../catalog/catalog.js'
 import { parseEndpointId } from '../upstream/endpoint-id.js'
 import type { TargetVerdict } from './proxy-target.js'
 
@@ -20,15 +20,15 @@ const refuse = (reason: string): TargetVerdict => ({ ok: false, reason })
  * (for endpoints that stream; fal refuses the others). Only served endpoints, only POST with the
  * input as the body: a GET run would carry the input in the query, past the body's validation.
  */
-export function runTarget (url: URL, method: string): TargetVerdict {
+export function runTarget (url: URL, method: string, catalog: Catalog): TargetVerdict {
   const path = url.pathname.slice(1)
   if (path.endsWith('/realtime')) return refuse(REALTIME_NOT_SERVED)
   if (method !== 'POST') return refuse('fal.run and fal.stream are forwarded only as POST, with the input as the JSON body')
   if (url.search !== '') return refuse('fal.run and fal.stream accept no query parameters here')
   const streamed = path.endsWith(STREAM_SUFFIX) ? path.slice(0, -STREAM_SUFFIX.length) : undefined
   // An endpoint whose own last segment is `stream` stays a plain run of that endpoint.
-  if (streamed !== undefined && findModel(streamed) !== undefined) return { ok: true, target: { operation: 'run', endpointId: streamed, stream: true } }
+  if (streamed !== undefined && catalog.find(streamed) !== undefined) return { ok: true, target: { operation: 'run', endpointId: streamed, stream: true } }
   if (parseEndpointId(path) === undefined) return refuse('The target is not a fal.run call this gateway forwards')
-  if (findModel(path) === undefined) return refuse(`Model '${path}' is not served by this gateway`)
+  if (catalog.find(path) === undefined) return refuse(`Model '${path}' is not served by this gateway`)
   return { ok: true, target: { operation: 'run', endpointId: path, stream: false } }
 }

@@ -3,7 +3,6 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
 import type { Config } from '../config.js'
 import { logContextOf } from '../logger.js'
-import { findModel } from '../models/index.js'
 import { InternalError, TargetNotAllowed, UpstreamRejected, ValidationFailed } from '../errors/gateway-errors.js'
 import { FalFailure } from '../upstream/fal-failure.js'
 import { toFieldErrors } from '../errors/validation-detail.js'
@@ -43,7 +42,7 @@ function admissionTargetOf (target: ProxyTarget): AdmissionTarget {
  */
 const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const { fal } = fastify.upstream
-  const resolveTarget = createTargetResolver()
+  const resolveTarget = createTargetResolver(fastify.catalog)
   // Set by onRequest before any handler reads it.
   fastify.decorateRequest<ProxyTarget | null>('proxyTarget', null)
 
@@ -72,7 +71,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
 
   /** A submit runs in a job slot; only one fal accepted records its owner, any other gives it back. */
   async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxySubmit): Promise<FastifyReply> {
-    validateBody(request, findModel(target.endpointId)?.input)
+    validateBody(request, fastify.catalog.find(target.endpointId)?.input)
     const { clientWebhook, falWebhook: webhookUrl } = fastify.submitWebhook.resolve(target.webhook)
     const relayed: { answer?: RelayedSubmit } = {}
     const requestId = await fastify.jobs.submit(request, reply, async () => {
@@ -94,7 +93,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
    * client's, as a submit's is.
    */
   async function run (request: FastifyRequest, reply: FastifyReply, target: RunTarget): Promise<FastifyReply> {
-    validateBody(request, findModel(target.endpointId)?.input)
+    validateBody(request, fastify.catalog.find(target.endpointId)?.input)
     const call = relayCall(request, reply, true)
     if (target.stream) return await runStream(request, reply, target, call)
     const relayed: { answer?: RelayedAnswer } = {}

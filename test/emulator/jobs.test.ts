@@ -1,8 +1,8 @@
 import t from 'tap'
 import { JobStore } from '../../src/emulator/jobs.js'
-import { MODELS } from '../../src/emulator/models.js'
+import { loadEmulatedModels } from '../../src/emulator/models.js'
 
-const model = MODELS.get('fal-ai/layer-diffusion')
+const model = loadEmulatedModels().get('fal-ai/layer-diffusion')
 if (model === undefined) throw new Error('layer-diffusion is not emulated')
 const fields = { model, seed: 1, width: 1024, height: 1024, alpha: true }
 

@@ -208,10 +208,10 @@ t.test('custom image sizes are honoured', async t => {
   t.same([png.width, png.height], [96, 40])
 })
 
-t.test('apps other than the two seed models are unknown', async t => {
+t.test('endpoints without a document in the emulator\'s library are unknown', async t => {
   const { fal } = await startEmulator(t)
-  await t.rejects(fal.queue.submit('fal-ai/flux/dev', { input: { prompt: 'x' } }),
-    { name: 'ApiError', status: 404, body: { detail: "Application 'fal-ai/flux/dev' not found" } })
+  await t.rejects(fal.queue.submit('fal-ai/flux/pro-max', { input: { prompt: 'x' } }),
+    { name: 'ApiError', status: 404, body: { detail: "Application 'fal-ai/flux/pro-max' not found" } })
   await t.rejects(fal.queue.submit('fal-ai/fast-sdxl', { input: { prompt: 'x' } }), { name: 'ApiError', status: 404 })
 })
 

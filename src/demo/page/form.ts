@@ -104,7 +104,8 @@ function renderField (field: Field, idOf: (name: string) => string, readers: Rea
       return fieldBox(field.name, id, field.label, field.hint, control)
     }
     case 'number': {
-      const control = h('input', { id, name: field.name, type: 'number', step: String(field.step ?? 'any'), inputmode: 'decimal' })
+      const bounds = { ...(field.min === undefined ? {} : { min: String(field.min) }), ...(field.max === undefined ? {} : { max: String(field.max) }) }
+      const control = h('input', { id, name: field.name, type: 'number', step: String(field.step ?? 'any'), inputmode: 'decimal', ...bounds })
       if (field.value !== undefined) control.value = String(field.value)
       readers.push(values => {
         const value = numberValue(control)

@@ -3,9 +3,16 @@ import type { ModelForm } from './fields.js'
 import type { RenderedForm } from './form.js'
 import type { ResultImage, RunView } from './output.js'
 
-interface ModelOutput {
-  image: ResultImage
-  seed: number
+/** The first image of a result, whatever the model calls it (`image`, `images[0]`, …). */
+function firstImage (value: unknown): ResultImage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const record = value as Record<string, unknown>
+  if (typeof record.url === 'string' && String(record.content_type ?? 'image/').startsWith('image/')) return record as unknown as ResultImage
+  for (const nested of Array.isArray(value) ? value : Object.values(record)) {
+    const found = firstImage(nested)
+    if (found !== undefined) return found
+  }
+  return undefined
 }
 
 // A file is uploaded once per pick, however many runs (or refused inputs) follow.
@@ -36,10 +43,11 @@ export async function runModel (model: ModelForm, form: RenderedForm, view: RunV
       logs: true,
       onQueueUpdate: update => { view.queue(update) }
     })
-    const output = data as ModelOutput
     const seconds = ((performance.now() - started) / 1000).toFixed(1)
-    view.result(output.image, `seed ${output.seed} · request ${requestId}`)
-    view.phase(`Done in ${seconds} s.`, 'done')
+    const image = firstImage(data)
+    const seed = (data as { seed?: unknown }).seed
+    if (image !== undefined) view.result(image, `${seed === undefined ? '' : `seed ${String(seed)} · `}request ${requestId}`)
+    view.phase(image === undefined ? `Done in ${seconds} s: ${JSON.stringify(data).slice(0, 300)}` : `Done in ${seconds} s.`, 'done')
   } catch (error) {
     view.phase(describe(error, form), 'error')
   }

@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
-import { models } from '../../models/index.js'
 import { MetricsUnauthorized } from '../../errors/gateway-errors.js'
 import { createGatewayMetrics, type GatewayMetrics } from '../../metrics/gateway-metrics.js'
 import { observeUpstream } from '../../metrics/upstream-observer.js'
@@ -44,7 +43,7 @@ export default fp<{ config: Config }>(async function metrics (fastify, { config 
   fastify.decorate('metrics', gauges)
   fastify.decorateRequest('refusalCode', undefined)
 
-  const stopObserving = observeUpstream(gauges, fastify.upstream.endpoints, models.map(model => model.id))
+  const stopObserving = observeUpstream(gauges, fastify.upstream.endpoints, fastify.catalog.endpoints.flatMap(endpoint => [endpoint.id, endpoint.appId]))
   const { breakers } = fastify.upstream
   for (const { operation, state } of breakers.states()) gauges.reportCircuitState(operation, state)
   const stopWatchingBreakers = breakers.onEvent(event => { gauges.reportCircuitState(event.operation, event.state) })
@@ -86,4 +85,4 @@ export default fp<{ config: Config }>(async function metrics (fastify, { config 
     }
     return reply.type(gauges.registry.contentType).send(await gauges.registry.metrics())
   })
-}, { name: 'metrics', dependencies: ['redis', 'upstream', 'jobs'] })
+}, { name: 'metrics', dependencies: ['redis', 'upstream', 'jobs', 'catalog'] })

@@ -1,16 +1,31 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
 import type { Config } from '../../config.js'
-import { findModel, models } from '../../models/index.js'
+import type { CatalogEndpoint } from '../../catalog/catalog-endpoint.js'
 import { ModelNotFound, RouteNotFound } from '../../errors/gateway-errors.js'
-import modelRoutes from './model-routes.js'
+import { parseEndpointId } from '../../upstream/endpoint-id.js'
+import modelRoutes, { type AppRequests } from './model-routes.js'
+
+/** The app's title and result schema: its endpoint's, or every endpoint's result when it has several. */
+function appRequestsOf (appId: string, endpoints: readonly CatalogEndpoint[]): AppRequests {
+  const [only] = endpoints
+  if (only !== undefined && endpoints.length === 1) return { title: only.title, output: only.output }
+  return { title: appId, output: Type.Union(endpoints.map(endpoint => endpoint.output)) }
+}
 
 /**
- * `/queue/{appId}/...`: fal's queue URLs with the gateway as host, one set of typed routes per
- * model of the registry. Any other app id is refused, after being charged like any request.
+ * `/queue/{endpoint id}` and `/queue/{app id}/requests/...`: fal's queue URLs with the gateway as
+ * host, typed routes generated from the catalog. Anything else is refused, after being charged
+ * like any request.
  */
 const queueRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastify, { config }) => {
-  for (const model of models) {
-    await fastify.register(modelRoutes, { model, config })
+  const { catalog } = fastify
+  const byApp = new Map<string, CatalogEndpoint[]>()
+  for (const endpoint of catalog.endpoints) byApp.set(endpoint.appId, [...(byApp.get(endpoint.appId) ?? []), endpoint])
+  for (const [appId, endpoints] of byApp) {
+    for (const [index, endpoint] of endpoints.entries()) {
+      await fastify.register(modelRoutes, { endpoint, config, requests: index === 0 ? appRequestsOf(appId, endpoints) : undefined })
+    }
   }
 
   fastify.route({
@@ -19,10 +34,14 @@ const queueRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastif
     schema: { hide: true },
     onRequest: async (request, reply) => { await fastify.admit(request, reply, request.method === 'POST' ? 'submit' : 'status') },
     handler: async (request) => {
-      const appId = (request.params as { '*': string })['*'].split('/').slice(0, 2).join('/')
-      // A served model under a path or method it does not have is a wrong route, not a wrong model.
-      if (findModel(appId) !== undefined) throw new RouteNotFound(request.method, request.url.split('?')[0]?.slice(0, 200))
-      throw new ModelNotFound(appId.slice(0, 100))
+      const path = (request.params as { '*': string })['*']
+      const segments = path.split('/')
+      // A served app under a path or method it does not have is a wrong route, not a wrong model.
+      if (catalog.servesApp(segments.slice(0, 2).join('/')) && (request.method !== 'POST' || segments.includes('requests'))) {
+        throw new RouteNotFound(request.method, request.url.split('?')[0]?.slice(0, 200))
+      }
+      const named = request.method === 'POST' ? parseEndpointId(path)?.endpointId : undefined
+      throw new ModelNotFound((named ?? segments.slice(0, 2).join('/')).slice(0, 100))
     }
   })
 }

@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.js'
 import { logContextOf } from '../../logger.js'
-import type { FalModel } from '../../models/index.js'
+import type { TSchema } from '@sinclair/typebox'
+import type { CatalogEndpoint } from '../../catalog/catalog-endpoint.js'
 import { errorResponses } from '../../schemas/errors.js'
 import {
   CancelResponseSchema,
@@ -19,30 +20,39 @@ import { publicBase, queueUrls } from '../../http/public-url.js'
 import { falHeadersOf } from '../../http/fal-headers.js'
 import { rewriteSseData } from '../../http/sse-rewrite.js'
 
-/** The typed queue routes of one model: submit, status, status stream, result, cancel. */
-const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }> = async (fastify, { model, config }) => {
+/** What the routes about an app's requests describe: the app, and the results its endpoints give. */
+export interface AppRequests {
+  title: string
+  output: TSchema
+}
+
+/**
+ * The typed queue routes of one catalog endpoint: its submit, and (with `requests`, once per app
+ * id) the status, status stream, result and cancel routes, which fal addresses by the app id.
+ */
+const modelRoutes: FastifyPluginAsyncTypebox<{ endpoint: CatalogEndpoint, config: Config, requests?: AppRequests }> = async (fastify, { endpoint, config, requests }) => {
   const { fal } = fastify.upstream
   const { jobs } = fastify
   // fal's rule: the submit goes to the whole endpoint id, the calls about its request to the app id.
-  const appId = appIdOf(model.id)
-  const base = `/queue/${model.id}`
-  const requestBase = `${base}/requests/:requestId`
+  const appId = appIdOf(endpoint.id)
+  const base = `/queue/${endpoint.id}`
+  const requestBase = `/queue/${appId}/requests/:requestId`
   const tags = ['queue']
 
   fastify.post(base, {
     schema: {
       tags,
-      summary: `Submit a ${model.title} job`,
-      body: model.input,
+      summary: `Submit a ${endpoint.title} job`,
+      body: endpoint.input,
       querystring: SubmitQuerySchema,
       response: { 202: QueueStatusSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', { appId: model.id }) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', { appId: endpoint.id }) }
   }, async (request, reply) => {
     const { clientWebhook, falWebhook: webhookUrl } = fastify.submitWebhook.resolve(request.query.fal_webhook)
     let queuePosition: number | undefined
     const requestId = await jobs.submit(request, reply, async () => {
-      const submitted = await fal.submit({ operation: 'submit', endpointId: model.id, webhookUrl }, {
+      const submitted = await fal.submit({ operation: 'submit', endpointId: endpoint.id, webhookUrl }, {
         input: request.body as Record<string, unknown>,
         jobHeaders: falHeadersOf(request.headers),
         signal: abortWhenClientLeaves(reply)
@@ -51,25 +61,28 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
       return submitted.requestId
     })
     logContextOf(request.log).falRequestId = requestId
-    request.log.info({ model: model.id }, 'submitted to fal')
+    request.log.info({ model: endpoint.id }, 'submitted to fal')
     await fastify.submitWebhook.accepted(request, requestId, clientWebhook)
     return reply.code(202).send({
       request_id: requestId,
       status: 'IN_QUEUE',
       queue_position: queuePosition,
-      ...queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
+      ...queueUrls(publicBase(request, config.publicUrl), endpoint.id, requestId)
     })
   })
+
+  // Status, result and cancel belong to the app: registered once for all its endpoints.
+  if (requests === undefined) return
 
   fastify.get(`${requestBase}/status`, {
     schema: {
       tags,
-      summary: `Status of a ${model.title} job`,
+      summary: `Status of a ${requests.title} job`,
       params: RequestIdParamsSchema,
       querystring: StatusQuerySchema,
       response: { 200: QueueStatusSchema, 202: QueueStatusSchema, ...errorResponses(401, 403, 404, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'status', { appId: model.id, requestId: request.params.requestId }) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'status', { appId, requestId: request.params.requestId }) }
   }, async (request, reply) => {
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
@@ -80,14 +93,14 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     return reply.code(upstream.statusCode === 200 ? 200 : 202).send({
       ...status,
       request_id: requestId,
-      ...queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
+      ...queueUrls(publicBase(request, config.publicUrl), endpoint.id, requestId)
     })
   })
 
   fastify.get(`${requestBase}/status/stream`, {
     schema: {
       tags,
-      summary: `Status of a ${model.title} job as server-sent events, until it completes`,
+      summary: `Status of a ${requests.title} job as server-sent events, until it completes`,
       params: RequestIdParamsSchema,
       querystring: StatusQuerySchema,
       produces: ['text/event-stream'],
@@ -96,13 +109,13 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
         ...errorResponses(401, 403, 404, 422, 429, 502, 503, 504)
       }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'stream', { appId: model.id, requestId: request.params.requestId }) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'stream', { appId, requestId: request.params.requestId }) }
   }, async (request, reply) => {
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
     const logs = request.query.logs === '1' || request.query.logs === 'true'
     const upstream = await fastify.statusStreams.open(request, reply, { operation: 'stream', appId, requestId, logs })
-    const urls = queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
+    const urls = queueUrls(publicBase(request, config.publicUrl), endpoint.id, requestId)
     // fal (or the webhook's outcome) ends the stream when the job completes; a cut proves nothing.
     upstream.once('end', () => { jobs.finished(request, requestId) })
     // pipeline, not pipe: when the client's stream ends early (a drain, an error), its listening ends too.
@@ -117,11 +130,11 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
   fastify.get(requestBase, {
     schema: {
       tags,
-      summary: `Result of a completed ${model.title} job`,
+      summary: `Result of a completed ${requests.title} job`,
       params: RequestIdParamsSchema,
-      response: { 200: model.output, ...errorResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) }
+      response: { 200: requests.output, ...errorResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'result', { appId: model.id, requestId: request.params.requestId }) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'result', { appId, requestId: request.params.requestId }) }
   }, async (request, reply) => {
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
@@ -133,11 +146,11 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
   fastify.put(`${requestBase}/cancel`, {
     schema: {
       tags,
-      summary: `Cancel a ${model.title} job`,
+      summary: `Cancel a ${requests.title} job`,
       params: RequestIdParamsSchema,
       response: { 202: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) }
     },
-    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'cancel', { appId: model.id, requestId: request.params.requestId }) }
+    onRequest: async (request, reply) => { await fastify.admit(request, reply, 'cancel', { appId, requestId: request.params.requestId }) }
   }, async (request, reply) => {
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)

@@ -10,6 +10,10 @@ const refusals: Array<[string, unknown, Array<string | number>]> = [
   ['seed a string', { ...layerInput, seed: '1' }, ['body', 'seed']],
   ['guidance_scale a boolean', { ...layerInput, guidance_scale: true }, ['body', 'guidance_scale']],
   ['an extra top-level field', { ...layerInput, image_url: 'https://example.com/a.png' }, ['body', 'image_url']],
+  ['guidance_scale above 20', { ...layerInput, guidance_scale: 20.5 }, ['body', 'guidance_scale']],
+  ['guidance_scale negative', { ...layerInput, guidance_scale: -1 }, ['body', 'guidance_scale']],
+  ['num_inference_steps below 10', { ...layerInput, num_inference_steps: 9 }, ['body', 'num_inference_steps']],
+  ['num_inference_steps above 40', { ...layerInput, num_inference_steps: 41 }, ['body', 'num_inference_steps']],
   ['the body an array', [], ['body']],
   ['the body a string', 'a glass bottle', ['body']],
   ['the body null', null, ['body']]

@@ -19,7 +19,12 @@ const refusals: Array<[string, unknown, Array<string | number>]> = [
   ['width above 14142', { ...illusionInput, image_size: { width: 14144, height: 512 } }, ['body', 'image_size', 'width']],
   ['height not an integer', { ...illusionInput, image_size: { width: 512, height: 511.5 } }, ['body', 'image_size', 'height']],
   ['height a string', { ...illusionInput, image_size: { width: 512, height: '512' } }, ['body', 'image_size', 'height']],
-  ['height missing', { ...illusionInput, image_size: { width: 512 } }, ['body', 'image_size', 'height']],
+  ['guidance_scale 0 (fal: > 0)', { ...illusionInput, guidance_scale: 0 }, ['body', 'guidance_scale']],
+  ['guidance_scale above 50', { ...illusionInput, guidance_scale: 50.5 }, ['body', 'guidance_scale']],
+  ['num_inference_steps above 80', { ...illusionInput, num_inference_steps: 81 }, ['body', 'num_inference_steps']],
+  ['num_inference_steps negative', { ...illusionInput, num_inference_steps: -1 }, ['body', 'num_inference_steps']],
+  ['control_guidance_start above 1', { ...illusionInput, control_guidance_start: 1.01 }, ['body', 'control_guidance_start']],
+  ['control_guidance_end below 0', { ...illusionInput, control_guidance_end: -0.5 }, ['body', 'control_guidance_end']],
   ['an extra field inside image_size', { ...illusionInput, image_size: { width: 512, height: 512, depth: 3 } }, ['body', 'image_size', 'depth']],
   ['an extra top-level field', { ...illusionInput, strength: 0.5 }, ['body', 'strength']],
   ['scheduler outside its enum', { ...illusionInput, scheduler: 'DDIM' }, ['body', 'scheduler']],
@@ -59,10 +64,11 @@ t.test('valid inputs reach fal with the documented defaults filled in', async t 
     negative_prompt: '',
     guidance_scale: 7.5,
     controlnet_conditioning_scale: 1,
+    control_guidance_start: 0,
     control_guidance_end: 1,
     scheduler: 'Euler',
     num_inference_steps: 40,
     image_size: 'square_hd'
-  }, 'fal received the input with the defaults of the model page')
+  }, 'fal received the input with the defaults of fal\'s document')
   t.match(bodies[3], { image_size: { width: 512, height: 768 }, scheduler: 'DPM++ Karras SDE', seed: 7 }, 'given values are kept')
 })
