@@ -51,5 +51,7 @@ export const illusionDiffusion: FalModel = {
   id: 'fal-ai/illusion-diffusion',
   title: 'Illusion Diffusion',
   input: IllusionDiffusionInputSchema,
-  output: IllusionDiffusionOutputSchema
+  output: IllusionDiffusionOutputSchema,
+  // fal bills it per compute second, which the input cannot tell: PRICE_FALLBACK_UNITS estimates it (30 s).
+  price: { unitPriceMicros: 1_110, unit: 'compute seconds', currency: 'USD' }
 }

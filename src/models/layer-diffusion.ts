@@ -40,5 +40,7 @@ export const layerDiffusion: FalModel = {
   id: 'fal-ai/layer-diffusion',
   title: 'Layer Diffusion XL',
   input: LayerDiffusionInputSchema,
-  output: LayerDiffusionOutputSchema
+  output: LayerDiffusionOutputSchema,
+  // One image per job: the schema has no count.
+  price: { unitPriceMicros: 30_000, unit: 'image', currency: 'USD' }
 }

@@ -3,7 +3,7 @@ import type { TSchema } from '@sinclair/typebox'
 import type { Config } from '../config.js'
 import { logContextOf } from '../logger.js'
 import { findModel } from '../models/index.js'
-import { InternalError, TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
+import { TargetNotAllowed, ValidationFailed } from '../errors/gateway-errors.js'
 import { toFieldErrors } from '../errors/validation-detail.js'
 import { createTargetResolver, type ProxySubmit, type ProxyTarget } from '../proxy/proxy-target.js'
 import { UploadInitiateSchema } from '../proxy/upload-initiate.js'
@@ -12,7 +12,7 @@ import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { falHeadersOf } from '../http/fal-headers.js'
 import { createWebhookCheck } from '../http/webhook-allowlist.js'
 import { departureWithin } from '../upstream/departure.js'
-import type { RelayCall, RelayedAnswer, RelayedSubmit } from '../upstream/fal-upstream.js'
+import type { RelayCall, RelayedAnswer } from '../upstream/fal-upstream.js'
 import type { CancelTarget, ResultTarget, StatusTarget, StreamTarget, UploadTarget } from '../upstream/fal-target.js'
 
 declare module 'fastify' {
@@ -69,29 +69,32 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     return reply.code(answer.statusCode)
   }
 
-  /** A submit runs in a job slot; only one fal accepted records its owner, any other gives it back. */
+  /** A submit goes through the jobs pipeline: priced, budgeted, idempotent, in a job slot. */
   async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxySubmit): Promise<FastifyReply> {
     validateBody(request, findModel(target.endpointId)?.input)
     const webhookUrl = target.webhook === undefined ? undefined : checkWebhook(target.webhook)
-    const relayed: { answer?: RelayedSubmit } = {}
-    const requestId = await fastify.jobs.submit(request, reply, async () => {
-      relayed.answer = await fal.relay({ operation: 'submit', endpointId: target.endpointId, webhookUrl }, relayCall(request, reply, true))
-      return relayed.answer.requestId
+    const { requestId, answer, replayed } = await fastify.jobs.submit(request, reply, {
+      endpointId: target.endpointId,
+      input: request.body as Record<string, unknown>,
+      variant: { route: 'proxy', webhookUrl: webhookUrl ?? null },
+      send: async () => {
+        // No client signal: a submit that has left is the client's job whatever the client does.
+        const relayed = await fal.relay({ operation: 'submit', endpointId: target.endpointId, webhookUrl }, { body: JSON.stringify(request.body), jobHeaders: falHeadersOf(request.headers) })
+        return { requestId: relayed.requestId, answer: { statusCode: relayed.statusCode, contentType: String(relayed.headers['content-type'] ?? 'application/json'), body: relayed.text } }
+      }
     })
     logContextOf(request.log).falRequestId = requestId
-    request.log.info({ model: target.endpointId }, 'submitted to fal')
-    // jobs.submit resolves only after the relay above did.
-    if (relayed.answer === undefined) throw new InternalError()
-    return copyHeaders(relayed.answer, reply).send(relayed.answer.text)
+    if (!replayed) request.log.info({ model: target.endpointId }, 'submitted to fal')
+    // `@fal-ai/client` reads the request id from this header.
+    return reply.code(answer.statusCode).type(answer.contentType).header('x-fal-request-id', requestId).send(answer.body)
   }
 
   /** Status and result polls share the typed routes' path to fal: coalesced, cached, retried. */
   async function poll (request: FastifyRequest, reply: FastifyReply, target: StatusTarget | ResultTarget): Promise<FastifyReply> {
     const signal = abortWhenClientLeaves(reply)
     const answer = target.operation === 'status' ? await fal.status(target, signal) : await fal.result(target, signal)
-    if (target.operation === 'result' || (answer.body as { status?: unknown }).status === 'COMPLETED') {
-      fastify.jobs.finished(request, target.requestId)
-    }
+    if (target.operation === 'result') fastify.jobs.resultSeen(request, target.requestId, target.appId, answer.body)
+    else fastify.jobs.statusSeen(request, target.requestId, answer.body)
     // `@fal-ai/client` reads the result's request id from this header.
     return reply.code(answer.statusCode).header('x-fal-request-id', target.requestId).send(answer.body)
   }
@@ -119,7 +122,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
   /** Cancel and upload initiation: passed through as fal answers them (its 4xx too). */
   async function relay (request: FastifyRequest, reply: FastifyReply, target: CancelTarget | UploadTarget): Promise<FastifyReply> {
     const answer = await fal.relay(target, relayCall(request, reply, target.operation === 'upload'))
-    if (target.operation === 'cancel' && answer.statusCode < 300) fastify.jobs.finished(request, target.requestId)
+    if (target.operation === 'cancel' && answer.statusCode < 300) fastify.jobs.cancelled(request, target.requestId, target.appId)
     return copyHeaders(answer, reply).send(answer.text)
   }
 

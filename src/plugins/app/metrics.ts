@@ -82,4 +82,4 @@ export default fp<{ config: Config }>(async function metrics (fastify, { config 
     }
     return reply.type(gauges.registry.contentType).send(await gauges.registry.metrics())
   })
-}, { name: 'metrics', dependencies: ['redis', 'upstream', 'jobs'] })
+}, { name: 'metrics', dependencies: ['redis', 'upstream'] })

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { Config } from '../../config.js'
 import { gatewayPolicy } from '../../identity/gateway-policy.js'
+import { createBilledAmount } from '../../spend/billing-events.js'
 import { createBudgetsFor, type BudgetsFor } from '../../spend/budget-limits.js'
 import { createMemorySpendStore } from '../../spend/memory-spend-store.js'
 import { meteredSpendStore } from '../../spend/metered-spend-store.js'
@@ -24,6 +25,11 @@ export interface Spend {
   writeAhead: WriteAheadDependencies
   /** One run of the recovery path (also run every RESERVATION_SWEEP_INTERVAL_MS). */
   recover: () => Promise<RecoveryReport>
+  /**
+   * A completed job is charged: fal's billed amount when FAL_ADMIN_KEY is set and fal has a billing
+   * event for it, else what the output says it produced (`estimatedMicros`), else its reservation.
+   */
+  settleCompleted: (input: { requestId: string, estimatedMicros: number | undefined }) => Promise<void>
 }
 
 /** Past the submit's own deadline, a record still unconfirmed can only be an orphan. */
@@ -76,12 +82,24 @@ export default fp<{ config: Config }>(async function spend (fastify, { config })
   }, settings.sweepIntervalMs)
   timer.unref()
 
+  const billing = settings.billing
+  const billedAmount = billing === undefined ? undefined : createBilledAmount({ ...billing, timeoutMs: config.upstreamTimeouts.status })
+  const settleCompleted: Spend['settleCompleted'] = async ({ requestId, estimatedMicros }) => {
+    const billed = await billedAmount?.(requestId).catch((error: unknown) => {
+      log.warn({ err: error, requestId }, 'fal\'s billing events could not be read: the job is charged the gateway\'s figure')
+      return undefined
+    })
+    if (billed !== undefined) log.info({ requestId, billedMicros: billed, estimatedMicros }, 'completed job charged what fal billed')
+    await store.settle({ requestId, actualMicros: billed ?? estimatedMicros })
+  }
+
   fastify.decorate('spend', {
     store,
     budgetsFor: createBudgetsFor(gatewayPolicy(config)),
     fallbackUnits: settings.fallbackUnits,
     writeAhead,
-    recover
+    recover,
+    settleCompleted
   })
   fastify.addHook('onClose', async () => {
     clearInterval(timer)

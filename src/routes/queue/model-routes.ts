@@ -1,6 +1,7 @@
 import { pipeline, type Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import type { Config } from '../../config.js'
 import { logContextOf } from '../../logger.js'
 import type { FalModel } from '../../models/index.js'
@@ -43,24 +44,27 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', { appId: model.id }) }
   }, async (request, reply) => {
     const webhookUrl = request.query.fal_webhook === undefined ? undefined : checkWebhook(request.query.fal_webhook)
-    let queuePosition: number | undefined
-    const requestId = await jobs.submit(request, reply, async () => {
-      const submitted = await fal.submit({ operation: 'submit', endpointId: model.id, webhookUrl }, {
-        input: request.body as Record<string, unknown>,
-        jobHeaders: falHeadersOf(request.headers),
-        signal: abortWhenClientLeaves(reply)
-      })
-      queuePosition = submitted.queuePosition
-      return submitted.requestId
+    const input = request.body as Record<string, unknown>
+    const { requestId, answer, replayed } = await jobs.submit(request, reply, {
+      endpointId: model.id,
+      input,
+      variant: { route: 'queue', webhookUrl: webhookUrl ?? null },
+      send: async () => {
+        // No client signal: a submit that has left is the client's job whatever the client does.
+        const submitted = await fal.submit({ operation: 'submit', endpointId: model.id, webhookUrl }, { input, jobHeaders: falHeadersOf(request.headers) })
+        const body: QueueStatus = {
+          request_id: submitted.requestId,
+          status: 'IN_QUEUE',
+          queue_position: submitted.queuePosition,
+          ...queueUrls(publicBase(request, config.publicUrl), model.id, submitted.requestId)
+        }
+        return { requestId: submitted.requestId, answer: { statusCode: 202, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) } }
+      }
     })
     logContextOf(request.log).falRequestId = requestId
-    request.log.info({ model: model.id }, 'submitted to fal')
-    return reply.code(202).send({
-      request_id: requestId,
-      status: 'IN_QUEUE',
-      queue_position: queuePosition,
-      ...queueUrls(publicBase(request, config.publicUrl), model.id, requestId)
-    })
+    if (!replayed) request.log.info({ model: model.id }, 'submitted to fal')
+    // The stored text as it was first sent (a replay must be byte for byte the same), not re-serialized.
+    return (reply as FastifyReply).code(answer.statusCode).type(answer.contentType).send(answer.body)
   })
 
   fastify.get(`${requestBase}/status`, {
@@ -78,7 +82,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     const logs = request.query.logs === '1' || request.query.logs === 'true'
     const upstream = await fal.status({ operation: 'status', appId, requestId, logs }, abortWhenClientLeaves(reply))
     const status = upstream.body as QueueStatus
-    if (status.status === 'COMPLETED') jobs.finished(request, requestId)
+    jobs.statusSeen(request, requestId, status)
     return reply.code(upstream.statusCode === 200 ? 200 : 202).send({
       ...status,
       request_id: requestId,
@@ -133,7 +137,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
     const upstream = await fal.result({ operation: 'result', appId, requestId }, abortWhenClientLeaves(reply))
-    jobs.finished(request, requestId)
+    jobs.resultSeen(request, requestId, model.id, upstream.body)
     return reply.header('x-fal-request-id', requestId).send(upstream.body as Record<string, unknown>)
   })
 
@@ -149,7 +153,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ model: FalModel, config: Config }
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
     await fal.cancel({ operation: 'cancel', appId, requestId }, abortWhenClientLeaves(reply))
-    jobs.finished(request, requestId)
+    jobs.cancelled(request, requestId, appId)
     return reply.code(202).send({ status: 'CANCELLATION_REQUESTED' })
   })
 }
