@@ -9,7 +9,8 @@ export const OperationSchema = Type.Union([
   Type.Literal('cancel'),
   Type.Literal('upload-initiate'),
   Type.Literal('upload-put'),
-  Type.Literal('file')
+  Type.Literal('file'),
+  Type.Literal('billing-events')
 ])
 export type Operation = Static<typeof OperationSchema>
 

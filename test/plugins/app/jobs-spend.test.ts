@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { FAL_KEY, json, startGateway, type TestGateway } from '../../helpers/gateway.js'
+import { createEmulator } from '../../../src/emulator/emulator.js'
+import { FAL_KEY, json, startGateway, startGatewayOn, type TestGateway } from '../../helpers/gateway.js'
 import { KEYS, writePolicyFile } from '../policy-fixture.js'
 import { submitVia } from '../../replicas/cluster.js'
-import { ILLUSION, LAYER, layerInput, pollUntilCompleted } from '../../routes/queue/queue-client.js'
+import { ILLUSION, LAYER, illusionInput, layerInput, pollUntilCompleted } from '../../routes/queue/queue-client.js'
 
 /** fal's price of a Layer Diffusion job: one image at $0.03 (src/models/layer-diffusion.ts). */
 const LAYER_PRICE = 30_000
@@ -162,4 +163,26 @@ t.test('CORS exposes the budget headers to allowlisted pages', async t => {
   t.equal(answer.headers.get('x-budget-remaining'), '70000')
   const preflight = await gateway.request(`/queue/${LAYER}`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,idempotency-key' } })
   t.match(preflight.headers.get('access-control-allow-headers'), /idempotency-key/, 'a page may send an Idempotency-Key')
+})
+
+t.test('with FAL_ADMIN_KEY a completed job is charged what fal\'s billing events say it billed, not the estimate', async t => {
+  const adminKey = 'admin-key-id:admin-key-secret-83d1'
+  const emulator = createEmulator({ falKey: FAL_KEY, adminKey, queueMs: 60, processingMs: 120 })
+  const emulatorUrl = await emulator.listen()
+  t.teardown(() => emulator.close())
+  const gateway = await startGatewayOn(t, emulator, emulatorUrl, { FAL_ADMIN_KEY: adminKey, FAL_API_URL: emulatorUrl, CLIENT_BUDGET_DAY_MICRO_USD: '1000000' })
+  const submitted = await submitVia(gateway, 'typed', { appId: ILLUSION, input: illusionInput })
+  t.equal(submitted.headers.get('x-budget-remaining'), '966700', 'reserved at the estimate: 30 compute seconds of $0.00111')
+  const requestId = submitted.json().request_id
+  await pollUntilCompleted(gateway, `/queue/${ILLUSION}/requests/${requestId}/status`)
+  t.equal((await gateway.request(`/queue/${ILLUSION}/requests/${requestId}`)).status, 200)
+
+  t.ok(await eventually(async () => (await today(gateway)).reserved_micro_usd === 0), 'the job is settled')
+  t.equal(emulator.callsOf('billing-events').length, 1, 'fal was asked once')
+  t.equal(emulator.callsOf('billing-events')[0]?.headers.authorization, `Key ${adminKey}`, 'with the admin key, not FAL_KEY')
+  const events = await (await fetch(`${emulatorUrl}/v1/models/billing-events?request_id=${requestId}`, { headers: { authorization: `Key ${adminKey}` } })).json() as { billing_events: Array<{ cost_estimate_nano_usd: number }> }
+  const billed = Math.ceil((events.billing_events[0]?.cost_estimate_nano_usd ?? NaN) / 1000)
+  t.ok(billed > 0 && billed < 33_300, `fal billed ${billed} micro-USD for the compute seconds the job took`)
+  t.equal((await today(gateway)).charged_micro_usd, billed, 'the job is charged exactly that')
+  t.same(gateway.logs.filter(line => line.includes('admin-key-secret')), [], 'the admin key is in no log line')
 })
