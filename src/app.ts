@@ -26,6 +26,7 @@ import webhooks from './webhooks/index.js'
 import healthRoutes from './routes/health.js'
 import queueRoutes from './routes/queue/index.js'
 import proxyRoutes from './routes/proxy.js'
+import priceRoutes from './routes/price.js'
 import usageRoutes from './routes/usage.js'
 import adminUsageRoutes from './routes/admin-usage.js'
 import pages from './plugins/external/pages.js'
@@ -94,6 +95,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(queueRoutes, { config })
   await app.register(proxyRoutes, { config })
   await app.register(usageRoutes)
+  await app.register(priceRoutes)
   await app.register(adminUsageRoutes)
   await app.register(pages, { demoEnabled: config.demoEnabled })
 
