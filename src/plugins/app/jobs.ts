@@ -104,9 +104,17 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
     })
   }
 
-  /** Money moves in the background: the client's answer never waits on the ledger. */
-  function moveMoney (request: FastifyRequest, what: string, step: () => Promise<unknown>): void {
+  const settledHere = new Set<string>()
+  /**
+   * Money moves in the background: the client's answer never waits on the ledger. Once per job and
+   * node: every poll of a finished job says the same again (the store would change nothing).
+   */
+  function moveMoney (request: FastifyRequest, requestId: string, what: string, step: () => Promise<unknown>): void {
+    if (settledHere.has(requestId)) return
+    settledHere.add(requestId)
+    if (settledHere.size > RELEASED_REMEMBERED) settledHere.delete(settledHere.values().next().value as string)
     step().catch((error: unknown) => {
+      settledHere.delete(requestId)
       request.log.warn({ err: error }, `could not ${what}; the reservation expires into a charge`)
     })
   }
@@ -234,7 +242,7 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
       if (state !== 'COMPLETED') return
       finished(request, requestId)
       // fal bills successful outputs only: a job that ended in error (a cancel included) costs nothing.
-      if (error !== undefined && error !== null) moveMoney(request, 'give back a failed job\'s money', async () => await spend.store.release({ requestId: requestId.toLowerCase() }))
+      if (error !== undefined && error !== null) moveMoney(request, requestId.toLowerCase(), 'give back a failed job\'s money', async () => await spend.store.release({ requestId: requestId.toLowerCase() }))
     },
 
     resultSeen (request, requestId, endpointId, output) {
@@ -244,13 +252,13 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
       const endpoint = findModel(here?.endpointId ?? endpointId)
       if (endpoint === undefined) return
       const produced = here?.price === undefined ? priceProduced(endpoint, output) : priceOutput(endpoint, output, here.price)
-      moveMoney(request, 'settle a completed job', async () => await spend.settleCompleted({ requestId: id, estimatedMicros: produced }))
+      moveMoney(request, id, 'settle a completed job', async () => await spend.settleCompleted({ requestId: id, estimatedMicros: produced }))
     },
 
     cancelled (request, requestId, appId) {
       finished(request, requestId)
       // A cancel fal accepted may still lose the race to a job already running: ask how it ended.
-      moveMoney(request, 'learn how a cancelled job ended', async () => {
+      moveMoney(request, `cancel:${requestId.toLowerCase()}`, 'learn how a cancelled job ended', async () => {
         // Past the poll cache's freshness window, so the answer is fal's after the cancel.
         await sleep(config.pollCache.pendingFreshMs + 50)
         const answer = await fastify.upstream.fal.status({ operation: 'status', appId, requestId, logs: false })
