@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { createEmulator } from '../../../src/emulator/emulator.js'
 import { FAL_KEY, json, startGateway, startGatewayOn, type TestGateway } from '../../helpers/gateway.js'
+import { freePort } from '../../helpers/free-port.js'
 import { KEYS, writePolicyFile } from '../policy-fixture.js'
 import { submitVia } from '../../replicas/cluster.js'
 import { ILLUSION, LAYER, illusionInput, layerInput, pollUntilCompleted } from '../../routes/queue/queue-client.js'
@@ -109,6 +110,24 @@ t.test('slot, quota and money go back only on proof fal did not take the job', a
   t.match(await today(gateway), { reserved_micro_usd: 2 * LAYER_PRICE }, 'fal may have the job: its money stays reserved')
   const after = await submitVia(gateway, 'typed', { appId: LAYER })
   t.equal(after.headers.get('x-quota-remaining'), '7', 'and its quota stays used')
+
+  gateway.emulator.faults.set({ mode: 'reset', operations: ['submit'], count: 1 })
+  const reset = await submitVia(gateway, 'typed', { appId: LAYER })
+  t.equal(reset.status, 502, 'the connection was reset after the submit was sent')
+  t.match(await today(gateway), { reserved_micro_usd: 4 * LAYER_PRICE }, 'fal may have that job too: reserved')
+  t.equal((await submitVia(gateway, 'typed', { appId: LAYER })).headers.get('x-quota-remaining'), '5', 'and counted')
+})
+
+t.test('fal unreachable (connection refused): the submit never left, so nothing is kept', async t => {
+  const closedPort = await freePort()
+  const gateway = await startGatewayOn(t, createEmulator({ falKey: FAL_KEY }), `http://127.0.0.1:${closedPort}`, { CLIENT_BUDGET_DAY_MICRO_USD: '1000000', DAILY_SUBMIT_QUOTA: '10' })
+  for (let i = 0; i < 3; i++) {
+    const refused = await submitVia(gateway, i % 2 === 0 ? 'typed' : 'proxy', { appId: LAYER })
+    t.equal(refused.status, 502)
+    t.equal(refused.json().code, 'UPSTREAM_UNREACHABLE')
+    t.equal(refused.headers.get('x-quota-remaining'), '9', 'each attempt counted only while it ran, then given back')
+  }
+  t.match(await today(gateway), { reserved_micro_usd: 0, charged_micro_usd: 0 }, 'and no money is held')
 })
 
 t.test('Idempotency-Key: 20 concurrent submits start one job; a repeat replays; another body is refused', async t => {
