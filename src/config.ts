@@ -6,7 +6,7 @@ import { DEFAULT_FALLBACK_UNITS, parseFallbackUnits, type FallbackUnits } from '
  * Every setting the gateway reads, in one schema. `loadConfig` is the only place that turns the
  * environment into settings; everything else receives a validated `Config`.
  */
-const EnvSchema = Type.Object({
+export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'production' }),
   FAL_KEY: Type.Optional(Type.String({ minLength: 1 })),
   FAL_KEY_ID: Type.Optional(Type.String({ minLength: 1 })),
@@ -43,8 +43,16 @@ const EnvSchema = Type.Object({
   ANONYMOUS_ENABLED: Type.Boolean({ default: true }),
   POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_SENTINELS: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_SENTINEL_NAME: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_CLUSTER_NODES: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_FAIL_MODE: Type.Union([Type.Literal('closed'), Type.Literal('open')], { default: 'closed' }),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 500 }),
+  REDIS_WAIT_REPLICAS: Type.Integer({ minimum: 0, default: 0 }),
+  REDIS_WAIT_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 100 }),
   OWNERSHIP_TTL_MS: Type.Integer({ minimum: 1000, default: 24 * 3600_000 }),
   JOB_TTL_MS: Type.Integer({ minimum: 1000, default: 3600_000 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000 }),
@@ -138,10 +146,16 @@ export interface Config {
   }
   policyFile?: string
   redis?: {
-    url: string
+    /** Where Redis is: one server (REDIS_URL), a Sentinel group, or a Cluster. */
+    topology: RedisTopology
     /** `closed`: answer 503 while Redis is unreachable; `open`: fall back to this node's memory. */
     failMode: 'closed' | 'open'
     commandTimeoutMs: number
+    /**
+     * Admission writes (job slots, quotas, ownership) count only once this many replicas hold
+     * them (WAIT), so a failover cannot forget them; 0 (default): the master's word is enough.
+     */
+    replicaAcks: { replicas: number, timeoutMs: number }
   }
   /** How long a client may reach a request it submitted. */
   ownershipTtlMs: number
@@ -198,6 +212,18 @@ export interface SpendSettings {
 
 export interface RateLimit { max: number, windowMs: number }
 
+export interface RedisNode { host: string, port: number }
+
+/** Credentials of the Redis nodes (a REDIS_URL carries its own). */
+export interface RedisAuth { username?: string, password?: string }
+
+export type RedisTopology =
+  | { kind: 'server', url: string }
+  /** The master named `masterName`, found (and found again after a failover) through the sentinels. */
+  | { kind: 'sentinel', sentinels: RedisNode[], masterName: string, sentinelPassword?: string, auth: RedisAuth }
+  /** Seeds: the client learns every other node and the slots from any one of them. */
+  | { kind: 'cluster', nodes: RedisNode[], auth: RedisAuth }
+
 export interface UpstreamTimeouts { submit: number, status: number, result: number, cancel: number, upload: number }
 
 /** Thrown for a bad setting; its message is the one line printed before the process exits. */
@@ -207,6 +233,48 @@ export class ConfigError extends Error {
 
 function list (value: string): string[] {
   return value.split(',').map(item => item.trim()).filter(item => item.length > 0)
+}
+
+/** `host:port,host:port`, IPv6 hosts in brackets (`[::1]:26379`). */
+function redisNodes (name: string, value: string): RedisNode[] {
+  const nodes = list(value).map(item => {
+    const found = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(item)
+    const port = Number(found?.[2])
+    if (found === null || port < 1 || port > 65535) throw new ConfigError(`Invalid ${name}: "${item}" is not host:port`)
+    return { host: (found[1] as string).replace(/^\[|\]$/g, ''), port }
+  })
+  if (nodes.length === 0) throw new ConfigError(`Invalid ${name}: host:port,host:port… expected`)
+  return nodes
+}
+
+function redisTopology (valid: Env): RedisTopology | undefined {
+  const chosen = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter(name => valid[name] !== undefined)
+  if (chosen.length > 1) throw new ConfigError(`Invalid ${chosen[1]}: set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES`)
+  if ((valid.REDIS_SENTINELS === undefined) !== (valid.REDIS_SENTINEL_NAME === undefined)) {
+    throw new ConfigError('Invalid REDIS_SENTINEL_NAME: REDIS_SENTINELS and REDIS_SENTINEL_NAME go together (the sentinels, and the master they monitor)')
+  }
+  if (valid.REDIS_SENTINEL_PASSWORD !== undefined && valid.REDIS_SENTINELS === undefined) {
+    throw new ConfigError('Invalid REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS')
+  }
+  const auth: RedisAuth = {
+    ...(valid.REDIS_USERNAME === undefined ? {} : { username: valid.REDIS_USERNAME }),
+    ...(valid.REDIS_PASSWORD === undefined ? {} : { password: valid.REDIS_PASSWORD })
+  }
+  if (Object.keys(auth).length > 0 && (chosen[0] ?? 'REDIS_URL') === 'REDIS_URL') {
+    throw new ConfigError(`Invalid ${auth.password === undefined ? 'REDIS_USERNAME' : 'REDIS_PASSWORD'}: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES (a REDIS_URL carries its own credentials)`)
+  }
+  if (valid.REDIS_URL !== undefined) return { kind: 'server', url: valid.REDIS_URL }
+  if (valid.REDIS_SENTINELS !== undefined) {
+    return {
+      kind: 'sentinel',
+      sentinels: redisNodes('REDIS_SENTINELS', valid.REDIS_SENTINELS),
+      masterName: valid.REDIS_SENTINEL_NAME as string,
+      ...(valid.REDIS_SENTINEL_PASSWORD === undefined ? {} : { sentinelPassword: valid.REDIS_SENTINEL_PASSWORD }),
+      auth
+    }
+  }
+  if (valid.REDIS_CLUSTER_NODES !== undefined) return { kind: 'cluster', nodes: redisNodes('REDIS_CLUSTER_NODES', valid.REDIS_CLUSTER_NODES), auth }
+  return undefined
 }
 
 function budget (dayMicroUsd: number | undefined, monthMicroUsd: number | undefined): SpendSettings['globalBudget'] {
@@ -247,6 +315,10 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
   }
   if (falKey === undefined) {
     throw new ConfigError('Missing FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET): the gateway cannot call fal without it')
+  }
+  const topology = redisTopology(valid)
+  if (valid.REDIS_WAIT_REPLICAS > 0 && valid.REDIS_WAIT_TIMEOUT_MS >= valid.REDIS_COMMAND_TIMEOUT_MS) {
+    throw new ConfigError('Invalid REDIS_WAIT_TIMEOUT_MS: must be below REDIS_COMMAND_TIMEOUT_MS (the wait is one command)')
   }
   let fallbackUnits: FallbackUnits
   try {
@@ -295,9 +367,14 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       anonymousEnabled: valid.ANONYMOUS_ENABLED
     },
     policyFile: valid.POLICY_FILE,
-    redis: valid.REDIS_URL === undefined
+    redis: topology === undefined
       ? undefined
-      : { url: valid.REDIS_URL, failMode: valid.REDIS_FAIL_MODE, commandTimeoutMs: valid.REDIS_COMMAND_TIMEOUT_MS },
+      : {
+          topology,
+          failMode: valid.REDIS_FAIL_MODE,
+          commandTimeoutMs: valid.REDIS_COMMAND_TIMEOUT_MS,
+          replicaAcks: { replicas: valid.REDIS_WAIT_REPLICAS, timeoutMs: valid.REDIS_WAIT_TIMEOUT_MS }
+        },
     ownershipTtlMs: valid.OWNERSHIP_TTL_MS,
     jobTtlMs: valid.JOB_TTL_MS,
     upstreamTimeouts: {

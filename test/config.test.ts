@@ -150,3 +150,34 @@ t.test('webhook settings: FAL_WEBHOOKS=on needs PUBLIC_URL; the JWKS follows FAL
   t.equal(loadConfig({ FAL_KEY: KEY }).falWebhooks.enabled, false, 'off by default')
   t.equal(loadConfig({ FAL_KEY: KEY }).clientWebhooks.allowLoopback, false)
 })
+
+t.test('Redis: one server, a Sentinel group or a Cluster; mixing them is refused in one line', async t => {
+  t.same(loadConfig({ FAL_KEY: KEY, REDIS_URL: 'redis://r:6379' }).redis?.topology, { kind: 'server', url: 'redis://r:6379' })
+  t.same(loadConfig({ FAL_KEY: KEY, REDIS_SENTINELS: 's1:26379, [::1]:26380', REDIS_SENTINEL_NAME: 'main', REDIS_PASSWORD: 'pw', REDIS_SENTINEL_PASSWORD: 'spw' }).redis?.topology, {
+    kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: '::1', port: 26380 }], masterName: 'main', sentinelPassword: 'spw', auth: { password: 'pw' }
+  })
+  t.same(loadConfig({ FAL_KEY: KEY, REDIS_CLUSTER_NODES: 'c1:7000,c2:7001', REDIS_USERNAME: 'gw', REDIS_PASSWORD: 'pw' }).redis?.topology, {
+    kind: 'cluster', nodes: [{ host: 'c1', port: 7000 }, { host: 'c2', port: 7001 }], auth: { username: 'gw', password: 'pw' }
+  })
+  t.same(loadConfig({ FAL_KEY: KEY, REDIS_URL: 'redis://r:6379' }).redis?.replicaAcks, { replicas: 0, timeoutMs: 100 }, 'WAIT is off by default')
+
+  const refused: Array<[Record<string, string>, string]> = [
+    [{ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'c1:7000' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'main' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'main', REDIS_CLUSTER_NODES: 'c1:7000' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_SENTINELS: 's1:26379' }, 'REDIS_SENTINEL_NAME'],
+    [{ REDIS_SENTINEL_NAME: 'main' }, 'REDIS_SENTINEL_NAME'],
+    [{ REDIS_CLUSTER_NODES: 'c1' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'c1:99999' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: ' , ' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'pw' }, 'REDIS_PASSWORD'],
+    [{ REDIS_CLUSTER_NODES: 'c1:7000', REDIS_SENTINEL_PASSWORD: 'pw' }, 'REDIS_SENTINEL_PASSWORD'],
+    [{ REDIS_URL: 'redis://r:6379', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '500' }, 'REDIS_WAIT_TIMEOUT_MS']
+  ]
+  for (const [env, name] of refused) {
+    const error = refusal({ FAL_KEY: KEY, ...env })
+    t.ok(error instanceof ConfigError, `${JSON.stringify(env)} is refused`)
+    t.match(error?.message, new RegExp(`^Invalid ${name}:`), `naming ${name}`)
+    t.notMatch(error?.message, /\n|pw/, 'in one line, without the password')
+  }
+})

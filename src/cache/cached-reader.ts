@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisConnection } from '../redis/redis-client.js'
 import type { Departure } from '../upstream/departure.js'
 import type { FalJson, FalUpstream } from '../upstream/fal-upstream.js'
 import { ByteBoundedCache } from './byte-bounded-cache.js'
@@ -12,7 +12,7 @@ export interface PollCacheOptions {
   /** How long a completed status or a result is kept. */
   completedTtlMs: number
   /** When set, completed answers are shared by every replica through Redis. */
-  redis?: Redis
+  redis?: RedisConnection
   onRedisError?: (error: unknown) => void
 }
 

@@ -1,4 +1,4 @@
-import type { Config, RateLimit } from '../config.js'
+import type { Config, RateLimit, RedisNode, RedisTopology } from '../config.js'
 import type { EnvWithFile } from '../env-file.js'
 
 export interface BannerFacts {
@@ -18,9 +18,16 @@ const rate = (count: RateLimit, what: string): string =>
   `${count.max} ${what} per ${count.windowMs % 1000 === 0 ? `${count.windowMs / 1000} s` : `${count.windowMs} ms`}`
 
 /** Where Redis is, without the password a REDIS_URL may carry. */
-function redisHost (url: string): string {
-  const parsed = new URL(url)
-  return `${parsed.protocol}//${parsed.host}`
+function redisWhere (topology: RedisTopology): string {
+  const nodes = (list: RedisNode[]): string => list.map(({ host, port }) => `${host}:${port}`).join(', ')
+  switch (topology.kind) {
+    case 'server': {
+      const parsed = new URL(topology.url)
+      return `at ${parsed.protocol}//${parsed.host}`
+    }
+    case 'sentinel': return `master "${topology.masterName}" of the sentinels ${nodes(topology.sentinels)}`
+    case 'cluster': return `Cluster at ${nodes(topology.nodes)}`
+  }
 }
 
 /**
@@ -48,7 +55,7 @@ export function devBanner (config: Config, facts: BannerFacts): string {
     ['CORS', `any http://localhost:<port> or http://127.0.0.1:<port> origin${extraOrigins}  (CORS_ORIGINS)`],
     ['Limits', `per client: ${limits}`],
     ['Body limit', `${config.bodyLimit} bytes  (BODY_LIMIT)`],
-    ['Counters', config.redis === undefined ? 'in memory  (REDIS_URL)' : `in Redis at ${redisHost(config.redis.url)}`],
+    ['Counters', config.redis === undefined ? 'in memory  (REDIS_URL)' : `in Redis ${redisWhere(config.redis.topology)}`],
     ['Settings', envFile],
     ['Logs', `${config.logLevel}, readable  (LOG_LEVEL)`]
   ]

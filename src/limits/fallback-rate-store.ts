@@ -1,5 +1,5 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor, RateLimitOptions } from '@fastify/rate-limit'
-import type { Redis } from 'ioredis'
+import type { RedisConnection } from '../redis/redis-client.js'
 import { createRequire } from 'node:module'
 
 // The plugin's own stores are not part of its typed exports; they are its public files.
@@ -13,7 +13,7 @@ type Store = FastifyRateLimitStore & { child: (options: RateLimitOptions & { rou
  * REDIS_FAIL_MODE=open for rate limits: counts in Redis, and while Redis cannot answer, in this
  * node's memory instead, so a replica still limits each client on its own during an outage.
  */
-export function fallbackRateStore (redis: Redis, nameSpace: string, localKeys: number, onFallback: (error: Error) => void): FastifyRateLimitStoreCtor {
+export function fallbackRateStore (redis: RedisConnection, nameSpace: string, localKeys: number, onFallback: (error: Error) => void): FastifyRateLimitStoreCtor {
   class FallbackRateStore {
     constructor (private readonly primary: Store, private readonly local: Store) {}
 

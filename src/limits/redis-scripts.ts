@@ -1,10 +1,12 @@
 // Lua run atomically by Redis. Key layout (prefix P, client C):
-//   P inflight:C      sorted set of `r:<reservationId>` / `j:<requestId>` scored by expiry (epoch ms)
-//   P reservations:C  hash reservationId → UTC day it was counted on (for refunds)
-//   P quota:C:<day>   submits counted that UTC day
-//   P owner:<request> client id owning a fal request
-// cancel and release build a key from a stored value, so these scripts need a standalone Redis
-// (or a primary with replicas), not Redis Cluster.
+//   P {C}:inflight      sorted set of `r:<reservationId>` / `j:<requestId>` scored by expiry (epoch ms)
+//   P {C}:reservations  hash reservationId → UTC day it was counted on (for refunds)
+//   P {C}:quota:<day>   submits counted that UTC day
+//   P owner:<request>   client id owning a fal request (a plain key, no script touches it)
+// Every script touches one client's keys only, and they share the hash tag {C}: on Redis Cluster
+// each client's counts live in one slot (clients spread over the shards). Ownership is keyed by
+// request, since it is looked up by request id alone: writing it and releasing a job are two
+// steps (see redis-store.ts) instead of one script over two slots. No key is built in a script.
 
 // Shared tail: keep the sorted set and its hash alive as long as their latest slot.
 const EXTEND_EXPIRY = `
@@ -45,35 +47,26 @@ ${EXTEND_EXPIRY}
 return { 1, '', 0, inFlight + 1, used }
 `
 
-// KEYS: inflight, reservations, owner
-// ARGV: reservationId, requestId, clientId, jobExpiresAt, ownershipExpiresAt
+// The reservation's slot becomes the job's (its owner is written just before, apart).
+// KEYS: inflight, reservations. ARGV: reservationId, requestId, jobExpiresAt
 export const CONFIRM_JOB = `
 redis.call('ZREM', KEYS[1], 'r:' .. ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[4], 'j:' .. ARGV[2])
-redis.call('SET', KEYS[3], ARGV[3], 'PXAT', ARGV[5])
+redis.call('ZADD', KEYS[1], ARGV[3], 'j:' .. ARGV[2])
 ${EXTEND_EXPIRY}
 return 1
 `
 
-// KEYS: inflight, reservations
-// ARGV: reservationId, refund 0|1, now, quota key prefix (the day is appended)
+// KEYS: inflight, reservations, quota of the day the caller read for this reservation
+// ARGV: reservationId, refund 0|1, now, that day
 export const CANCEL_RESERVATION = `
 local member = 'r:' .. ARGV[1]
 local score = redis.call('ZSCORE', KEYS[1], member)
 local day = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[1], member)
 redis.call('HDEL', KEYS[2], ARGV[1])
-if ARGV[2] == '1' and score and day and tonumber(score) > tonumber(ARGV[3]) then
-  local quota = ARGV[4] .. day
-  if tonumber(redis.call('GET', quota) or '0') > 0 then redis.call('DECR', quota) end
+if ARGV[2] == '1' and score and day == ARGV[4] and tonumber(score) > tonumber(ARGV[3]) then
+  if tonumber(redis.call('GET', KEYS[3]) or '0') > 0 then redis.call('DECR', KEYS[3]) end
 end
-return 1
-`
-
-// KEYS: owner. ARGV: inflight key prefix (the owner is appended), requestId
-export const RELEASE_JOB = `
-local owner = redis.call('GET', KEYS[1])
-if owner then redis.call('ZREM', ARGV[1] .. owner, 'j:' .. ARGV[2]) end
 return 1
 `

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis'
+import type { RedisConnection } from '../redis/redis-client.js'
+import { writeReplicated, type ReplicaAcks } from '../redis/replicated-write.js'
 import { StoreUnavailable } from '../errors/gateway-errors.js'
 import { refusingBudget, standingsOf } from './budget-standing.js'
 import { BEGIN, CONFIRM, TRANSITION } from './redis-spend-scripts.js'
@@ -17,9 +18,15 @@ import { parsePeriodKey, periodEnd, periodKey, type Period } from './utc-periods
 
 export interface RedisSpendStoreOptions extends SpendStoreOptions {
   /** Best made with createRedisClient, so that calls fail fast while Redis is away. */
-  client: Redis
+  client: RedisConnection
   /** Namespace of every key; must hold one hash tag, `{…}` (default `falgw:{spend}:`). */
   prefix?: string
+  /**
+   * A reservation and a confirmation count only once this many replicas hold them (WAIT): a
+   * failover cannot forget money admitted. Unconfirmed in time, a reservation is aborted and
+   * `begin` fails (StoreUnavailable); a confirmation fails, and the journal repeats it.
+   */
+  replicaAcks?: ReplicaAcks
 }
 
 type Arg = string | number
@@ -47,7 +54,9 @@ export function createRedisSpendStore (options: RedisSpendStoreOptions): SpendSt
   client.defineCommand('falgwSpendBegin', { numberOfKeys: 7, lua: BEGIN })
   client.defineCommand('falgwSpendConfirm', { numberOfKeys: 8, lua: CONFIRM })
   client.defineCommand('falgwSpendTransition', { numberOfKeys: 7, lua: TRANSITION })
-  const redis = client as unknown as Redis & ScriptCommands
+  const redis = client as unknown as RedisConnection & ScriptCommands
+  const scripts = (commands: unknown): ScriptCommands => commands as ScriptCommands
+  const notReplicated = (what: string): Error => new StoreUnavailable({ cause: new Error(`no replica confirmed the ${what} in time`) })
 
   const recordKey = (reservationId: string) => `${prefix}r:${reservationId}`
   const requestKey = (requestId: string) => `${prefix}q:${requestId}`
@@ -100,15 +109,20 @@ export function createRedisSpendStore (options: RedisSpendStoreOptions): SpendSt
       const day = periodKey('day', now)
       const month = periodKey('month', now)
       const idem = intent.idempotency
-      const reply = await call(() => redis.falgwSpendBegin(
+      const { reply, replicated } = await call(() => writeReplicated<Reply>(client, options.replicaAcks, commands => scripts(commands).falgwSpendBegin(
         idemKey(idem?.scope ?? ''), usageKey('day', day), usageKey('month', month), recordKey(intent.reservationId),
         expiringKey, unconfirmedKey, ledgerKey,
         now, intent.reservationId, intent.clientId, intent.tier, intent.endpointId, intent.amountMicros, day, month,
         now + options.reservationExpiryMs, now + options.unconfirmedAfterMs, keepUntil(intent),
         usageExpireAt('day', day), usageExpireAt('month', month),
         idem === undefined ? 0 : 1, idem?.fingerprint ?? '', now + options.idempotencyTtlMs, ledgerMinId(now), idem?.scope ?? '',
-        intent.budgets.length, ...intent.budgets.flatMap(budget => [budget.subject, budget.period, budget.limitMicros])))
+        intent.budgets.length, ...intent.budgets.flatMap(budget => [budget.subject, budget.period, budget.limitMicros]))))
       const [outcome, ...rest] = reply
+      if (outcome === 'reserved' && !replicated) {
+        // Held by the master alone: a failover now would forget the money. Give it back, refuse.
+        await transition(intent.reservationId, 'abort', now).catch(() => {})
+        throw notReplicated('reservation')
+      }
       switch (outcome) {
         case 'key-reused': return { outcome: 'key-reused' }
         case 'replay': return { outcome: 'replay', answer: { statusCode: Number(rest[0]), contentType: String(rest[1]), body: String(rest[2]) } }
@@ -126,13 +140,14 @@ export function createRedisSpendStore (options: RedisSpendStoreOptions): SpendSt
       const day = periodKey('day', intent.at)
       const month = periodKey('month', intent.at)
       const idem = intent.idempotency
-      const recreated = await call(() => redis.falgwSpendConfirm(
+      const { reply: recreated, replicated } = await call(() => writeReplicated<number>(client, options.replicaAcks, commands => scripts(commands).falgwSpendConfirm(
         recordKey(intent.reservationId), requestKey(requestId), idemKey(idem?.scope ?? ''), usageKey('day', day), usageKey('month', month),
         expiringKey, unconfirmedKey, ledgerKey,
         now, intent.reservationId, requestId, intent.clientId, intent.tier, intent.endpointId, intent.amountMicros, intent.at, day, month,
         intent.at + options.reservationExpiryMs, keepUntil(intent), usageExpireAt('day', day), usageExpireAt('month', month),
         idem === undefined ? 0 : 1, idem?.fingerprint ?? '', intent.at + options.idempotencyTtlMs, idem?.scope ?? '',
-        ...answerArgs(answer), ledgerMinId(now)))
+        ...answerArgs(answer), ledgerMinId(now))))
+      if (!replicated) throw notReplicated('confirmation')
       return { recreated: recreated === 1 }
     },
 

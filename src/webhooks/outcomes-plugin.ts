@@ -15,7 +15,7 @@ declare module 'fastify' {
 }
 
 /**
- * The outcome store: in Redis (plus a subscriber connection of its own) when REDIS_URL is set, in
+ * The outcome store: in Redis (plus a subscriber connection of its own) when one is configured, in
  * this node's memory otherwise; bounded like completed polls (POLL_CACHE_MAX_BYTES, POLL_COMPLETED_TTL_MS).
  */
 export default fp<{ config: Config }>(async function outcomes (fastify, { config }) {
@@ -33,7 +33,7 @@ export default fp<{ config: Config }>(async function outcomes (fastify, { config
     if (Date.now() - lastError > 1000) log.warn({ err: { message: (error as Error).message } }, 'outcome store: redis unreachable')
     lastError = Date.now()
   }
-  const subscriber = createRedisClient(config.redis.url, { commandTimeoutMs: config.redis.commandTimeoutMs, onError, connectionName: 'fal-gateway-outcomes' })
+  const subscriber = createRedisClient(config.redis.topology, { commandTimeoutMs: config.redis.commandTimeoutMs, onError, connectionName: 'fal-gateway-outcomes' })
   const store = createRedisOutcomeStore({ client: redis, subscriber, bounds, onError })
   fastify.decorate('outcomes', store)
   fastify.addHook('onClose', async () => { await store.close() })

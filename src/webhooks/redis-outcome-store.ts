@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisConnection } from '../redis/redis-client.js'
 import { ByteBoundedCache } from '../cache/byte-bounded-cache.js'
 import { StoreUnavailable } from '../errors/gateway-errors.js'
 import { fits, type OutcomeBounds } from './memory-outcome-store.js'
@@ -7,9 +7,9 @@ import { OutcomeWaiters } from './outcome-waiters.js'
 
 export interface RedisOutcomeStoreOptions {
   /** Commands (best made with createRedisClient, so they fail fast while Redis is away). */
-  client: Redis
+  client: RedisConnection
   /** A connection of its own: in subscriber mode it can run nothing else. Closed with the store. */
-  subscriber: Redis
+  subscriber: RedisConnection
   bounds: OutcomeBounds
   prefix?: string
   onError?: (error: unknown) => void
@@ -39,7 +39,7 @@ interface ScriptCommands {
  */
 export function createRedisOutcomeStore ({ client, subscriber, bounds, prefix = 'falgw:', onError }: RedisOutcomeStoreOptions): OutcomeStore {
   client.defineCommand('falgwRecordOutcome', { numberOfKeys: 2, lua: RECORD_OUTCOME })
-  const redis = client as Redis & ScriptCommands
+  const redis = client as RedisConnection & ScriptCommands
   const channel = `${prefix}outcomes`
   const outcomeKey = (requestId: string): string => `${prefix}outcome:{${requestId}}`
   const seenKey = (requestId: string, timestamp: string): string => `${prefix}outcome:{${requestId}}:seen:${timestamp}`

@@ -18,7 +18,7 @@ import { buildContextWithPlantedSecrets, PLANTED_PATHS } from './build-context.j
 import { bytesByGroup, exportImage, layerDigestsOf, layerEntries, needlesIn, type ExportedImage, type ExportedLayer, type LayerEntry } from './image-archive.js'
 import { readComposeFile, resolvedGatewayEnvironment } from '../deploy/compose-file.js'
 import { startRedisServer } from '../helpers/redis-server.js'
-import { readReadmeContainer } from './readme-container.js'
+import { readDocumentedContainer } from './documented-container.js'
 import { pidListeningOn } from './processes.js'
 import { runAsInit } from './run-as-init.js'
 import type { RunningContainer } from './running-container.js'
@@ -35,16 +35,16 @@ t.setTimeout(20 * 60_000)
 const FAL_KEY = `container-canary-id:container-canary-secret-${randomUUID()}`
 const KEY_SECRET = FAL_KEY.split(':')[1] as string
 
-const readme = await readReadmeContainer(join(PROJECT_ROOT, 'README.md'))
+const documented = await readDocumentedContainer(join(PROJECT_ROOT, 'docs', 'deployment.md'))
 const dockerfile = await readFile(join(PROJECT_ROOT, 'Dockerfile'), 'utf8')
 const base = baseImageOf(dockerfile)
 const baseImage = base.standIn
 /** The Node release package.json pins, which the official image's digest also carries. */
 const pinnedNode = (JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.node as string
 // buildah names a tag without a registry as a local image.
-const image = `localhost/${readme.build.tag}:latest`
-const pod = readme.pod.containers[0]
-if (pod === undefined) throw new Error('the README\'s pod spec has no container')
+const image = `localhost/${documented.build.tag}:latest`
+const pod = documented.pod.containers[0]
+if (pod === undefined) throw new Error('docs/deployment.md\'s pod spec has no container')
 // What npm installs for development only (the lockfile marks it), directly or not.
 const lockfile = JSON.parse(await readFile(join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }
 const devOnlyPackages = Object.entries(lockfile.packages).filter(([, entry]) => entry.dev === true).map(([path]) => path)
@@ -66,12 +66,12 @@ let addedLayers: ExportedLayer[] = []
 let addedEntries: LayerEntry[] = []
 
 t.before(async () => {
-  t.comment(`tap on Node ${process.versions.node}; buildah bud --pull=never --build-arg NODE_IMAGE=${baseImage} -t ${readme.build.tag} (the README's "docker build -t ${readme.build.tag} ${readme.build.context}"), the stand-in for ${base.pinned}`)
+  t.comment(`tap on Node ${process.versions.node}; buildah bud --pull=never --build-arg NODE_IMAGE=${baseImage} -t ${documented.build.tag} (docs/deployment.md's "docker build -t ${documented.build.tag} ${documented.build.context}"), the stand-in for ${base.pinned}`)
   scratch = await mkdtemp(join(tmpdir(), 'fal-gateway-image-'))
   context = await buildContextWithPlantedSecrets(PROJECT_ROOT, FAL_KEY)
   // --layers: one layer per instruction, as Docker makes them, so a file added by one step and
   // deleted by a later one still shows in the scan.
-  await buildah('bud', '--pull=never', '--build-arg', `NODE_IMAGE=${baseImage}`, '--layers', '--network', 'host', '--format', 'docker', '-t', readme.build.tag, '-f', join(context, 'Dockerfile'), context)
+  await buildah('bud', '--pull=never', '--build-arg', `NODE_IMAGE=${baseImage}`, '--layers', '--network', 'host', '--format', 'docker', '-t', documented.build.tag, '-f', join(context, 'Dockerfile'), context)
   ;({ config, raw: inspected } = await imageConfig(image))
   exported = await exportImage(image, join(scratch, 'image'))
   baseDigests = new Set(await layerDigestsOf(baseImage))
@@ -97,12 +97,12 @@ t.test('the Dockerfile builds on the official Node 24 image, pinned by digest', 
 })
 
 t.test('the image is configured for production', async t => {
-  t.equal(readme.build.context, '.', 'the README builds from the project root')
-  t.equal(readme.run.image, readme.build.tag, 'the README runs the image it builds')
+  t.equal(documented.build.context, '.', 'docs/deployment.md builds from the project root')
+  t.equal(documented.run.image, documented.build.tag, 'docs/deployment.md runs the image it builds')
   t.match(config.User, /^[1-9]\d*(:\d+)?$/, 'USER is a numeric non-root uid, as Kubernetes\' runAsNonRoot requires')
-  t.equal(pod.securityContext?.runAsNonRoot, true, 'the README\'s pod spec asks for runAsNonRoot')
+  t.equal(pod.securityContext?.runAsNonRoot, true, 'docs/deployment.md\'s pod spec asks for runAsNonRoot')
   t.ok(config.Env?.includes('NODE_ENV=production'), 'NODE_ENV=production')
-  t.same(Object.keys(config.ExposedPorts ?? {}), [`${readme.run.containerPort}/tcp`], 'exposes the port the README publishes')
+  t.same(Object.keys(config.ExposedPorts ?? {}), [`${documented.run.containerPort}/tcp`], 'exposes the port docs/deployment.md publishes')
   t.same(config.Cmd, ['node', 'dist/server.js'], 'exec-form CMD: node itself gets the signals, no shell in between')
   t.match(config.Healthcheck, { Test: ['CMD', 'node', '-e', /\/healthz/] }, 'HEALTHCHECK probes /healthz')
   const configuredNames = (config.Env ?? []).map(entry => entry.split('=')[0] as string)
@@ -141,17 +141,17 @@ t.test(`what the project adds to the base image stays under ${MB(MAX_ADDED_BYTES
   t.ok(added < MAX_ADDED_BYTES, `${MB(added)} < ${MB(MAX_ADDED_BYTES)}`)
 })
 
-t.test('the README\'s docker run, against the fal emulator: probes, both models, non-root, SIGTERM to PID 1', async t => {
+t.test('docs/deployment.md\'s docker run, against the fal emulator: probes, both models, non-root, SIGTERM to PID 1', async t => {
   const emulator = createEmulator({ falKey: FAL_KEY, queueMs: 100, processingMs: 2500 })
   t.teardown(() => emulator.close())
   const emulatorUrl = await emulator.listen()
   // On the host network there is no -p mapping: the gateway listens on a free port instead of 3000.
-  const port = await freePort([readme.run.containerPort])
+  const port = await freePort([documented.run.containerPort])
   const url = `http://127.0.0.1:${port}`
-  const readmeEnv = Object.fromEntries(readme.run.env.map(({ name, value }) => [name, value ?? (name === 'FAL_KEY' ? FAL_KEY : '')]))
-  t.same(readme.run.env.map(entry => entry.name).filter(name => !SETTING_NAMES.includes(name)), [], 'the README sets only settings the gateway knows')
+  const documentedEnv = Object.fromEntries(documented.run.env.map(({ name, value }) => [name, value ?? (name === 'FAL_KEY' ? FAL_KEY : '')]))
+  t.same(documented.run.env.map(entry => entry.name).filter(name => !SETTING_NAMES.includes(name)), [], 'docs/deployment.md sets only settings the gateway knows')
   const gateway = await runAsInit(image, config, {
-    ...readmeEnv,
+    ...documentedEnv,
     PORT: String(port),
     HOST: '127.0.0.1',
     // fal itself is out of reach here: the emulator plays it.
@@ -169,9 +169,9 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
   }
 
   await untilAnswering(`${url}/healthz`, gateway)
-  t.same(pod.ports.map(port => port.containerPort), [readme.run.containerPort], 'the pod exposes the published port')
+  t.same(pod.ports.map(port => port.containerPort), [documented.run.containerPort], 'the pod exposes the published port')
   for (const [name, probe] of [['liveness', pod.livenessProbe], ['readiness', pod.readinessProbe]] as const) {
-    t.equal(probe.httpGet.port, readme.run.containerPort, `the ${name} probe targets the published port`)
+    t.equal(probe.httpGet.port, documented.run.containerPort, `the ${name} probe targets the published port`)
     t.match(await get(probe.httpGet.path), { status: 200 }, `${name} probe ${probe.httpGet.path} answers 200`)
   }
   t.same(pod.env.map(entry => entry.name).filter(name => !SETTING_NAMES.includes(name)), [], 'the pod sets only settings the gateway knows')
@@ -190,10 +190,10 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
     t.equal(await runToExit(probe, { PORT: String(await freePort()) }), 1, 'exit code 1 without a gateway')
   })
 
-  t.test('the README\'s preStop command runs in the image', async t => {
+  t.test('docs/deployment.md\'s preStop command runs in the image', async t => {
     const [program, seconds] = pod.lifecycle?.preStop?.exec?.command ?? []
     t.equal(program, 'sleep', 'preStop pauses')
-    t.equal(await runToExit(['sleep', '0'], {}), 0, `the image has sleep (the README pauses ${seconds ?? '?'} s)`)
+    t.equal(await runToExit(['sleep', '0'], {}), 0, `the image has sleep (docs/deployment.md pauses ${seconds ?? '?'} s)`)
   })
 
   for (const [model, input] of [[ILLUSION, illusionInput], [LAYER, layerInput]] as const) {
@@ -223,7 +223,7 @@ t.test('the README\'s docker run, against the fal emulator: probes, both models,
 
   t.test('SIGTERM: in-flight requests finish, then exit code 0 within the grace period', async t => {
     const preStopMs = Number(pod.lifecycle?.preStop?.exec?.command.at(-1) ?? 0) * 1000
-    t.ok(readme.pod.terminationGracePeriodSeconds * 1000 >= preStopMs + GRACE_MS, 'the README\'s terminationGracePeriodSeconds covers the preStop pause and SHUTDOWN_GRACE_MS')
+    t.ok(documented.pod.terminationGracePeriodSeconds * 1000 >= preStopMs + GRACE_MS, 'docs/deployment.md\'s terminationGracePeriodSeconds covers the preStop pause and SHUTDOWN_GRACE_MS')
     // The job runs until released, so the poll in flight at SIGTERM is surely answered 202.
     emulator.jobs.hold({ phase: 'IN_PROGRESS' })
     const submitted = await get(`/queue/${LAYER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(layerInput) })
@@ -269,7 +269,7 @@ t.test('two replicas of the image with deploy/compose.yaml\'s settings share req
   const emulatorUrl = await emulator.listen()
   const composeEnv = resolvedGatewayEnvironment(await readComposeFile(), { FAL_KEY })
   const replicas = await Promise.all([0, 1].map(async () => {
-    const port = await freePort([readme.run.containerPort])
+    const port = await freePort([documented.run.containerPort])
     const replica = await runAsInit(image, config, {
       ...composeEnv,
       // Compose's service names stand for loopback addresses here.

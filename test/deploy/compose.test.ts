@@ -15,7 +15,7 @@ const config = loadConfig(resolvedGatewayEnvironment(compose, { FAL_KEY: 'compos
 t.test('the gateway service sets only settings the gateway knows, with values it accepts', async t => {
   t.same(Object.keys(environment).filter(name => !SETTING_NAMES.includes(name)), [], 'every variable is a known setting')
   t.equal(config.falKey, 'compose-test-key', 'FAL_KEY comes from the environment, never from the file')
-  t.equal(config.redis?.url, 'redis://redis:6379', 'replicas share one Redis')
+  t.same(config.redis?.topology, { kind: 'server', url: 'redis://redis:6379' }, 'replicas share one Redis')
   t.throws(() => interpolate(environment.FAL_KEY as string, {}), /FAL_KEY is required/, 'compose refuses to start without FAL_KEY')
 })
 

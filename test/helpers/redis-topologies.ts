@@ -126,7 +126,8 @@ export async function startRedisSentinelGroup (): Promise<RedisSentinelGroup> {
       `sentinel parallel-syncs ${MASTER_NAME} 1`,
       ''
     ].join('\n'))
-    sentinel.child = spawnRedis('redis-sentinel', [file, '--loglevel', 'warning'])
+    // Debian's redis-sentinel package is only this link; redis-server runs a sentinel by itself.
+    sentinel.child = spawnRedis('redis-server', [file, '--sentinel', '--loglevel', 'warning'])
   }
   const askMaster = async (port: number): Promise<number | undefined> => {
     const reply = await redisCommand(port, 'SENTINEL', 'get-master-addr-by-name', MASTER_NAME)

@@ -20,7 +20,7 @@ export default fp<{ config: Config }>(async function limitStore (fastify, { conf
     return
   }
   const log = fastify.log.child({ component: 'redis' })
-  const shared = createRedisLimitStore({ client: redis })
+  const shared = createRedisLimitStore({ client: redis, replicaAcks: config.redis.replicaAcks })
   const store = config.redis.failMode === 'open'
     ? createFallbackStore(shared, createMemoryLimitStore(), () => { log.warn('redis unreachable: counting on this node (REDIS_FAIL_MODE=open)') })
     : shared

@@ -54,6 +54,8 @@ export default fp<{ config: Config }>(async function metrics (fastify, { config 
   })
 
   fastify.redis?.on('error', () => { gauges.redisErrors.inc() })
+  // A Cluster reports each node's connection errors apart from its own.
+  fastify.redis?.on('node error', () => { gauges.redisErrors.inc() })
 
   gauges.countJobsWith(() => fastify.jobs.inFlightHere())
 

@@ -1,15 +1,15 @@
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
 import type { Config } from '../../config.js'
-import { createRedisClient, waitForRedis } from '../../redis/redis-client.js'
+import { createRedisClient, waitForRedis, type RedisConnection } from '../../redis/redis-client.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * The one Redis connection when REDIS_URL is set, shared by the limit store, the rate
-     * limiter, the poll cache and metrics; undefined when each node keeps its own counts.
+     * The one Redis connection (to a server, a Sentinel group's master or a Cluster) when one is
+     * configured, shared by the limit store, the rate limiter, the poll cache, the spend and
+     * webhook stores and metrics; undefined when each node keeps its own counts.
      */
-    redis: Redis | undefined
+    redis: RedisConnection | undefined
   }
 }
 
@@ -25,7 +25,7 @@ export default fp<{ config: Config }>(async function redis (fastify, { config })
   }
   const log = fastify.log.child({ component: 'redis' })
   let lastWarning = 0
-  const client = createRedisClient(config.redis.url, {
+  const client = createRedisClient(config.redis.topology, {
     commandTimeoutMs: config.redis.commandTimeoutMs,
     connectionName: 'fal-gateway',
     onError: (err) => {
@@ -37,7 +37,7 @@ export default fp<{ config: Config }>(async function redis (fastify, { config })
   // Without an offline queue every command fails until the connection is up: wait for it
   // (boundedly) so a fresh node does not answer 503 to its first requests while /readyz says ready.
   await waitForRedis(client, STARTUP_WAIT_MS).catch(() => { log.warn('redis not reachable at start-up; the fail mode applies until it is') })
-  fastify.decorate('redis', client)
+  fastify.decorate<RedisConnection>('redis', client)
   // Registered first, so closed last: the plugins that use it close before it.
   fastify.addHook('onClose', async () => { client.disconnect() })
 }, { name: 'redis' })

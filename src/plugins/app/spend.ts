@@ -51,7 +51,7 @@ export default fp<{ config: Config }>(async function spend (fastify, { config })
   }
   const raw = fastify.redis === undefined
     ? createMemorySpendStore(options)
-    : createRedisSpendStore({ ...options, client: fastify.redis })
+    : createRedisSpendStore({ ...options, client: fastify.redis, replicaAcks: config.redis?.replicaAcks })
   const store = meteredSpendStore(raw, fastify.metrics.spend)
   const journal = new ConfirmationJournal()
   fastify.metrics.spend.countPendingConfirmationsWith(() => journal.size)

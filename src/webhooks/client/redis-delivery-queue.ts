@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisConnection } from '../../redis/redis-client.js'
 import { StoreUnavailable } from '../../errors/gateway-errors.js'
 import { MAX_DEAD_LETTERS, type ClientDelivery, type DeliveryQueue } from './delivery-queue.js'
 
@@ -88,13 +88,13 @@ interface ScriptCommands {
 }
 
 /** Deliveries in Redis: durable across restarts (as durable as the Redis), shared by replicas. */
-export function createRedisDeliveryQueue (client: Redis, prefix = 'falgw:'): DeliveryQueue {
+export function createRedisDeliveryQueue (client: RedisConnection, prefix = 'falgw:'): DeliveryQueue {
   client.defineCommand('falgwCwHandOver', { numberOfKeys: 3, lua: HAND_OVER })
   client.defineCommand('falgwCwClaim', { numberOfKeys: 2, lua: CLAIM })
   client.defineCommand('falgwCwSucceeded', { numberOfKeys: 2, lua: SUCCEEDED })
   client.defineCommand('falgwCwFailed', { numberOfKeys: 3, lua: FAILED })
   client.defineCommand('falgwCwReplay', { numberOfKeys: 3, lua: REPLAY })
-  const redis = client as Redis & ScriptCommands
+  const redis = client as RedisConnection & ScriptCommands
   const base = `${prefix}cw:{cw}:`
   const [jobs, due, dead] = [`${base}jobs`, `${base}due`, `${base}dead`]
   const targetKey = (requestId: string): string => `${base}target:${requestId}`

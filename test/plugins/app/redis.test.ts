@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { Redis } from 'ioredis'
+import { waitForRedis } from '../../../src/redis/redis-client.js'
 import { startRedisServer } from '../../helpers/redis-server.js'
 import { json, startGateway } from '../../helpers/gateway.js'
 import { ILLUSION, illusionInput } from '../../routes/queue/queue-client.js'
@@ -39,4 +43,27 @@ t.test('one Redis connection serves the rate limiter, the limit store and the po
     left = await gatewayConnections(observer)
   }
   t.same(left, [], 'closing the app closes them')
+})
+
+t.test('REDIS_CLUSTER_NODES with REDIS_PASSWORD: the gateway authenticates to a Cluster and keeps its counts there', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'falgw-auth-cluster-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  // A lone node announces no address unless told: a Cluster client learns nodes from what they announce.
+  const redis = await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1'])
+  t.teardown(() => redis.stop())
+  const admin = new Redis(redis.port, '127.0.0.1', { connectionName: 'observer' })
+  t.teardown(() => { admin.disconnect() })
+  // Set once the helper has seen it answer PING; this connection stays authenticated.
+  await admin.config('SET', 'requirepass', 'cluster-secret')
+  await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
+  for (let i = 0; !String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'); i++) {
+    if (i > 400) throw new Error('the one-node cluster never became ready')
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  const gateway = await startGateway(t, { env: { REDIS_CLUSTER_NODES: `127.0.0.1:${redis.port}`, REDIS_PASSWORD: 'cluster-secret' } })
+  await waitForRedis(gateway.app.redis as NonNullable<typeof gateway.app.redis>, 10_000)
+  const submitted = await gateway.request(`/queue/${ILLUSION}`, json(illusionInput))
+  t.equal(submitted.status, 202, 'a submit is admitted')
+  t.ok((await admin.keys('falgw:owner:*')).length > 0, 'its owner is in the Cluster')
+  t.notOk(gateway.logs.some(line => line.includes('cluster-secret')), 'the password is in no log line')
 })

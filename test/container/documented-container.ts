@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
 
-/** What the README's Container section tells a user to run, read from the README itself. */
-export interface ReadmeContainer {
+/** What the Container section of docs/deployment.md tells a user to run, read from the document itself. */
+export interface DocumentedContainer {
   /** `docker build -t <tag> <context>` */
   build: { tag: string, context: string }
   /** `docker run … -e NAME[=value] … -p host:container … <image>`; a bare `-e NAME` takes NAME from the caller's environment. */
@@ -23,19 +23,19 @@ export interface PodSpec {
   }>
 }
 
-export async function readReadmeContainer (readmePath: string): Promise<ReadmeContainer> {
-  const readme = await readFile(readmePath, 'utf8')
-  const section = /^## Container\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(readme)?.[1]
-  if (section === undefined) throw new Error('README has no "## Container" section')
+export async function readDocumentedContainer (path: string): Promise<DocumentedContainer> {
+  const document = await readFile(path, 'utf8')
+  const section = /^## Container\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(document)?.[1]
+  if (section === undefined) throw new Error(`${path} has no "## Container" section`)
   const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, language, body]) => ({ language, body: body as string }))
   const commands = blocks.filter(block => block.language === 'sh').flatMap(block => block.body.split('\n'))
 
   const buildWords = words(commands.find(line => line.startsWith('docker build ')))
   const runWords = words(commands.find(line => line.startsWith('docker run ')))
   const podYaml = blocks.find(block => block.language === 'yaml')
-  if (podYaml === undefined) throw new Error('README\'s Container section has no pod spec example')
+  if (podYaml === undefined) throw new Error(`${path}'s Container section has no pod spec example`)
 
-  const env: ReadmeContainer['run']['env'] = []
+  const env: DocumentedContainer['run']['env'] = []
   let containerPort: number | undefined
   for (let index = 2; index < runWords.length - 1; index++) {
     const word = runWords[index] as string
@@ -49,7 +49,7 @@ export async function readReadmeContainer (readmePath: string): Promise<ReadmeCo
       index++
     }
   }
-  if (containerPort === undefined) throw new Error('README\'s docker run publishes no port')
+  if (containerPort === undefined) throw new Error(`${path}'s docker run publishes no port`)
 
   return {
     build: { tag: valueAfter(buildWords, '-t'), context: buildWords.at(-1) as string },
@@ -60,7 +60,7 @@ export async function readReadmeContainer (readmePath: string): Promise<ReadmeCo
 
 /** A command line's words, up to its comment. */
 function words (line: string | undefined): string[] {
-  if (line === undefined) throw new Error('README\'s Container section lacks a docker build or docker run command')
+  if (line === undefined) throw new Error('the Container section lacks a docker build or docker run command')
   return line.replace(/\s+#.*$/, '').trim().split(/\s+/)
 }
 
