@@ -224,10 +224,11 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
       // 5. Confirmed and owned, or journaled until the store can take it (write-ahead.ts).
       const accepted = { intent, requestId: sent.requestId, answer: sent.answer }
       if (recorded) {
-        await confirmSubmit(spend.writeAhead, accepted)
+        if (await confirmSubmit(spend.writeAhead, accepted) === 'journaled') spend.recoverSoon()
       } else {
         await spend.writeAhead.writeOwnership(accepted)
         spend.writeAhead.journal.add(accepted)
+        spend.recoverSoon()
       }
       const requestId = sent.requestId.toLowerCase()
       if (submittedHere.size >= SUBMITTED_SWEEP_AT) forgetExpired()

@@ -30,7 +30,12 @@ export interface Spend {
    * event for it, else what the output says it produced (`estimatedMicros`), else its reservation.
    */
   settleCompleted: (input: { requestId: string, estimatedMicros: number | undefined }) => Promise<void>
+  /** A job was journaled: its owner is written as soon as the store answers, not at the next sweep. */
+  recoverSoon: () => void
 }
+
+/** How often journaled jobs are tried again while the store is away: an owner missing costs the client a 404. */
+const JOURNAL_RETRY_MS = 200
 
 /** Past the submit's own deadline, a record still unconfirmed can only be an orphan. */
 const UNCONFIRMED_MARGIN_MS = 5_000
@@ -73,14 +78,27 @@ export default fp<{ config: Config }>(async function spend (fastify, { config })
   }
 
   let running: Promise<unknown> | undefined
+  let closing = false
   const recover = async (): Promise<RecoveryReport> => await recoverSubmits(writeAhead)
-  const timer = setInterval(() => {
-    if (running !== undefined) return
+  const runRecovery = (): void => {
+    if (running !== undefined || closing) return
     running = recover()
       .catch((error: unknown) => { log.warn({ err: error }, 'spend recovery could not run: the store is unreachable') })
       .finally(() => { running = undefined })
-  }, settings.sweepIntervalMs)
+  }
+  const timer = setInterval(runRecovery, settings.sweepIntervalMs)
   timer.unref()
+  let retry: NodeJS.Timeout | undefined
+  const recoverSoon = (): void => {
+    if (retry !== undefined || closing) return
+    retry = setTimeout(() => {
+      retry = undefined
+      runRecovery()
+      // Until the journal is empty: the store may still be away.
+      running?.then(() => { if (journal.size > 0) recoverSoon() }).catch(() => {})
+    }, JOURNAL_RETRY_MS)
+    retry.unref()
+  }
 
   const billing = settings.billing
   const billedAmount = billing === undefined ? undefined : createBilledAmount({ ...billing, timeoutMs: config.upstreamTimeouts.status })
@@ -99,10 +117,13 @@ export default fp<{ config: Config }>(async function spend (fastify, { config })
     fallbackUnits: settings.fallbackUnits,
     writeAhead,
     recover,
-    settleCompleted
+    settleCompleted,
+    recoverSoon
   })
   fastify.addHook('onClose', async () => {
+    closing = true
     clearInterval(timer)
+    clearTimeout(retry)
     await running
     await store.close()
   })
