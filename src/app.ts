@@ -29,6 +29,7 @@ import streamSlots from './plugins/app/stream-slots.js'
 import healthRoutes from './routes/health.js'
 import queueRoutes from './routes/queue/index.js'
 import proxyRoutes from './routes/proxy.js'
+import priceRoutes from './routes/price.js'
 import usageRoutes from './routes/usage.js'
 import adminUsageRoutes from './routes/admin-usage.js'
 import pages from './plugins/external/pages.js'
@@ -91,17 +92,18 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(limitStore, { config })
   await app.register(upstream, { config })
   await app.register(admission, { config })
-  await app.register(jobs, { config })
   await app.register(metrics, { config })
   await app.register(adminAuth, { config })
   await app.register(spend, { config })
   await app.register(streamSlots, { config })
+  await app.register(jobs, { config })
   await app.register(webhooks, { config })
   await app.register(statusStreams, { config })
   await app.register(healthRoutes)
   await app.register(queueRoutes, { config })
   await app.register(proxyRoutes, { config })
   await app.register(usageRoutes)
+  await app.register(priceRoutes)
   await app.register(adminUsageRoutes)
   await app.register(pages, { demoEnabled: config.demoEnabled, forms: modelFormsOf(app.catalog.endpoints) })
 

@@ -102,7 +102,8 @@ export const EnvSchema = Type.Object({
   RESERVATION_EXPIRY_MS: Type.Integer({ minimum: 60_000, default: 3600_000 }),
   RESERVATION_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   IDEMPOTENCY_TTL_MS: Type.Integer({ minimum: 60_000, default: 24 * 3600_000 }),
-  USAGE_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 90 })
+  USAGE_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3660, default: 90 }),
+  FAL_ADMIN_KEY: Type.Optional(Type.String({ minLength: 1 }))
 })
 type Env = Static<typeof EnvSchema>
 
@@ -229,6 +230,8 @@ export interface SpendSettings {
   idempotencyTtlMs: number
   /** How long the usage ledger and the per-period totals are kept. */
   retentionMs: number
+  /** With FAL_ADMIN_KEY: completed jobs are settled at what fal's billing events say it billed. */
+  billing?: { apiUrl: string, adminKey: string }
 }
 
 export interface RateLimit { max: number, windowMs: number }
@@ -460,7 +463,8 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       reservationExpiryMs: valid.RESERVATION_EXPIRY_MS,
       sweepIntervalMs: valid.RESERVATION_SWEEP_INTERVAL_MS,
       idempotencyTtlMs: valid.IDEMPOTENCY_TTL_MS,
-      retentionMs: valid.USAGE_RETENTION_DAYS * 86_400_000
+      retentionMs: valid.USAGE_RETENTION_DAYS * 86_400_000,
+      ...(valid.FAL_ADMIN_KEY === undefined ? {} : { billing: { apiUrl: withoutTrailingSlash(valid.FAL_API_URL), adminKey: valid.FAL_ADMIN_KEY } })
     }
   }
 }

@@ -14,7 +14,8 @@ export const OperationSchema = Type.Union([
   Type.Literal('upload-initiate-multipart'),
   Type.Literal('upload-part'),
   Type.Literal('upload-complete'),
-  Type.Literal('file')
+  Type.Literal('file'),
+  Type.Literal('billing-events')
 ])
 export type Operation = Static<typeof OperationSchema>
 

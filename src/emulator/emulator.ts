@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import { CallLog, type EmulatorCall, type Operation } from './calls.js'
 import { controlRoutes } from './control-routes.js'
 import { Faults, type FaultSwitch } from './faults.js'
+import { billingRoutes } from './billing-routes.js'
 import { imageRoutes } from './image-routes.js'
 import { JobStore, type Hold, type HoldOutcome, type Release } from './jobs.js'
 import { loadEmulatedModels, type EmulatedModel } from './models.js'
@@ -22,6 +23,8 @@ export type { Hold, HoldOutcome, HeldPhase, Release } from './jobs.js'
 export interface EmulatorOptions {
   /** Expected credentials: requests must carry `Authorization: Key <falKey>`. */
   falKey: string
+  /** The admin-scoped key of fal's billing events (default: `falKey`). */
+  adminKey?: string
   /** Time spent IN_QUEUE (default 1000). */
   queueMs?: number
   /** Time spent IN_PROGRESS, emitting logs (default 2000). */
@@ -114,6 +117,7 @@ export function createEmulator (options: EmulatorOptions): Emulator {
   queueRoutes(app, { hooks, jobs, webhooks, models, baseUrl })
   runRoutes(app, { hooks, jobs, models, baseUrl })
   webhookRoutes(app, { jobs, webhooks, baseUrl })
+  billingRoutes(app, { hooks, jobs, adminKey: options.adminKey ?? options.falKey })
 
   return {
     app,

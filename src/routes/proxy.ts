@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
 import type { Config } from '../config.js'
 import { logContextOf } from '../logger.js'
-import { InternalError, TargetNotAllowed, UpstreamRejected, ValidationFailed } from '../errors/gateway-errors.js'
+import { IdempotencyKeyInvalid, InternalError, TargetNotAllowed, UpstreamRejected, ValidationFailed } from '../errors/gateway-errors.js'
 import { FalFailure } from '../upstream/fal-failure.js'
 import { toFieldErrors } from '../errors/validation-detail.js'
 import { createTargetResolver, type ProxySubmit, type ProxyTarget } from '../proxy/proxy-target.js'
@@ -12,7 +12,7 @@ import type { AdmissionTarget } from '../plugins/app/admission.js'
 import { abortWhenClientLeaves } from '../http/client-abort.js'
 import { falHeadersOf } from '../http/fal-headers.js'
 import { departureWithin } from '../upstream/departure.js'
-import type { OpenedRunStream, RelayCall, RelayedAnswer, RelayedSubmit } from '../upstream/fal-upstream.js'
+import type { OpenedRunStream, RelayCall, RelayedAnswer } from '../upstream/fal-upstream.js'
 import type { CancelTarget, ResultTarget, RunTarget, StatusTarget, StreamTarget, UploadTarget } from '../upstream/fal-target.js'
 
 declare module 'fastify' {
@@ -69,52 +69,71 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     return reply.code(answer.statusCode)
   }
 
-  /** A submit runs in a job slot; only one fal accepted records its owner, any other gives it back. */
+  /** A submit goes through the jobs pipeline: priced, budgeted, idempotent, in a job slot. */
   async function submit (request: FastifyRequest, reply: FastifyReply, target: ProxySubmit): Promise<FastifyReply> {
     validateBody(request, fastify.catalog.find(target.endpointId)?.input)
     const { clientWebhook, falWebhook: webhookUrl } = fastify.submitWebhook.resolve(target.webhook)
-    const relayed: { answer?: RelayedSubmit } = {}
-    const requestId = await fastify.jobs.submit(request, reply, async () => {
-      relayed.answer = await fal.relay({ operation: 'submit', endpointId: target.endpointId, webhookUrl }, relayCall(request, reply, true))
-      return relayed.answer.requestId
+    const { requestId, answer, replayed } = await fastify.jobs.submit(request, reply, {
+      endpointId: target.endpointId,
+      input: request.body as Record<string, unknown>,
+      variant: { route: 'proxy', webhook: target.webhook ?? null },
+      send: async () => {
+        // No client signal: a submit that has left is the client's job whatever the client does.
+        const relayed = await fal.relay({ operation: 'submit', endpointId: target.endpointId, webhookUrl }, { body: JSON.stringify(request.body), jobHeaders: falHeadersOf(request.headers) })
+        return { requestId: relayed.requestId, answer: { statusCode: relayed.statusCode, contentType: String(relayed.headers['content-type'] ?? 'application/json'), body: relayed.text } }
+      }
     })
     logContextOf(request.log).falRequestId = requestId
-    request.log.info({ model: target.endpointId }, 'submitted to fal')
-    await fastify.submitWebhook.accepted(request, requestId, clientWebhook)
-    // jobs.submit resolves only after the relay above did.
-    if (relayed.answer === undefined) throw new InternalError()
-    return copyHeaders(relayed.answer, reply).send(relayed.answer.text)
+    if (!replayed) {
+      request.log.info({ model: target.endpointId }, 'submitted to fal')
+      await fastify.submitWebhook.accepted(request, requestId, clientWebhook)
+    }
+    // `@fal-ai/client` reads the request id from this header.
+    return reply.code(answer.statusCode).type(answer.contentType).header('x-fal-request-id', requestId).send(answer.body)
   }
 
   /**
-   * `fal.run` and `fal.stream`: the same validation, job slot and quota as a submit. The job is
-   * over when fal's answer is (the whole output, or the stream's end), so the slot is given back
-   * then; fal's request id (or one of the gateway's, when fal sends none) is recorded as the
-   * client's, as a submit's is.
+   * `fal.run` and `fal.stream`: the same pipeline as a submit (validation, price, budgets, job
+   * slot, quota, owner). The job is over when fal's answer is (the whole output, or the stream's
+   * end), so the slot is given back then; fal's request id (or one of the gateway's, when fal
+   * sends none) is recorded as the client's, as a submit's is.
    */
   async function run (request: FastifyRequest, reply: FastifyReply, target: RunTarget): Promise<FastifyReply> {
     validateBody(request, fastify.catalog.find(target.endpointId)?.input)
-    const call = relayCall(request, reply, true)
-    if (target.stream) return await runStream(request, reply, target, call)
-    const relayed: { answer?: RelayedAnswer } = {}
-    const requestId = await fastify.jobs.submit(request, reply, async () => {
-      relayed.answer = await fal.relay(target, call)
-      return requestIdOf(relayed.answer.headers['x-fal-request-id'])
+    if (target.stream) return await runStream(request, reply, target)
+    const { requestId, answer, replayed } = await fastify.jobs.submit(request, reply, {
+      endpointId: target.endpointId,
+      input: request.body as Record<string, unknown>,
+      variant: { route: 'run' },
+      send: async () => {
+        // No client signal: a run that has left is the client's job whatever the client does.
+        const relayed = await fal.relay(target, { body: JSON.stringify(request.body), jobHeaders: falHeadersOf(request.headers) })
+        const requestId = requestIdOf(relayed.headers['x-fal-request-id'])
+        return { requestId, answer: { statusCode: relayed.statusCode, contentType: String(relayed.headers['content-type'] ?? 'application/json'), body: relayed.text } }
+      }
     })
-    fastify.jobs.finished(request, requestId)
     logContextOf(request.log).falRequestId = requestId
-    request.log.info({ model: target.endpointId }, 'ran on fal')
-    if (relayed.answer === undefined) throw new InternalError()
-    return copyHeaders(relayed.answer, reply).header('x-fal-request-id', requestId).send(relayed.answer.text)
+    if (!replayed) {
+      request.log.info({ model: target.endpointId }, 'ran on fal')
+      // The output is the result: charged for what it produced, the slot free again.
+      fastify.jobs.resultSeen(request, requestId, target.endpointId, parseJson(answer.body))
+    }
+    return reply.code(answer.statusCode).type(answer.contentType).header('x-fal-request-id', requestId).send(answer.body)
   }
 
-  async function runStream (request: FastifyRequest, reply: FastifyReply, target: RunTarget, call: RelayCall): Promise<FastifyReply> {
+  async function runStream (request: FastifyRequest, reply: FastifyReply, target: RunTarget): Promise<FastifyReply> {
+    // A stream cannot be answered twice: a key would promise a replay it cannot keep.
+    if (request.headers['idempotency-key'] !== undefined) throw new IdempotencyKeyInvalid()
     // The stream's lifetime is bounded here, as a status stream's is; its timer goes with it.
     const lifetime = departureWithin(abortWhenClientLeaves(reply), config.streamTimeoutMs)
     const opened: { stream?: OpenedRunStream } = {}
-    const requestId = await fastify.jobs.submit(request, reply, async () => {
-      opened.stream = await fal.openRunStream(target, { ...call, signal: lifetime })
-      return requestIdOf(opened.stream.headers['x-fal-request-id'])
+    const { requestId } = await fastify.jobs.submit(request, reply, {
+      endpointId: target.endpointId,
+      input: request.body as Record<string, unknown>,
+      send: async () => {
+        opened.stream = await fal.openRunStream(target, { body: JSON.stringify(request.body), jobHeaders: falHeadersOf(request.headers), signal: lifetime })
+        return { requestId: requestIdOf(opened.stream.headers['x-fal-request-id']), answer: { statusCode: 200, contentType: 'text/event-stream', body: '' } }
+      }
     }).catch((error: unknown) => {
       lifetime.dispose()
       throw notStreaming(error, target.endpointId)
@@ -125,7 +144,8 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     request.log.info({ model: target.endpointId }, 'streaming a run from fal')
     stream.events.once('close', () => {
       lifetime.dispose()
-      fastify.jobs.finished(request, requestId)
+      // The partial outputs are not read: the job is charged what was reserved for it.
+      fastify.jobs.resultSeen(request, requestId, target.endpointId, undefined)
     })
     const contentType = stream.headers['content-type']
     return reply
@@ -140,9 +160,8 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
   async function poll (request: FastifyRequest, reply: FastifyReply, target: StatusTarget | ResultTarget): Promise<FastifyReply> {
     const signal = abortWhenClientLeaves(reply)
     const answer = target.operation === 'status' ? await fal.status(target, signal) : await fal.result(target, signal)
-    if (target.operation === 'result' || (answer.body as { status?: unknown }).status === 'COMPLETED') {
-      fastify.jobs.finished(request, target.requestId)
-    }
+    if (target.operation === 'result') fastify.jobs.resultSeen(request, target.requestId, target.appId, answer.body)
+    else fastify.jobs.statusSeen(request, target.requestId, answer.body)
     // `@fal-ai/client` reads the result's request id from this header.
     return reply.code(answer.statusCode).header('x-fal-request-id', target.requestId).send(answer.body)
   }
@@ -165,7 +184,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
   /** Cancel and upload initiation: passed through as fal answers them (its 4xx too). */
   async function relay (request: FastifyRequest, reply: FastifyReply, target: CancelTarget | UploadTarget): Promise<FastifyReply> {
     const answer = await fal.relay(target, relayCall(request, reply, target.operation === 'upload'))
-    if (target.operation === 'cancel' && answer.statusCode < 300) fastify.jobs.finished(request, target.requestId)
+    if (target.operation === 'cancel' && answer.statusCode < 300) fastify.jobs.cancelled(request, target.requestId, target.appId)
     return copyHeaders(answer, reply).send(answer.text)
   }
 
@@ -203,6 +222,14 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
 function notStreaming (error: unknown, endpointId: string): unknown {
   if (!(error instanceof FalFailure) || error.outcome.kind !== 'answered' || ![404, 405].includes(error.outcome.status)) return error
   return new UpstreamRejected(error.outcome.status, `'${endpointId}' does not stream: use fal.subscribe or fal.run`)
+}
+
+function parseJson (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
 }
 
 /** fal's request id for a run; one of the gateway's when fal sent none (or nothing like one). */

@@ -192,9 +192,10 @@ export function createMemorySpendStore (options: SpendStoreOptions): SpendStore 
       return undefined
     },
 
-    async settle ({ requestId, actualMicros, now = Date.now() }) {
+    async settle ({ requestId, actualMicros: given, now = Date.now() }) {
       const entry = records.get(byRequest.get(requestId) ?? '')
       if (entry === undefined) return undefined
+      const actualMicros = given ?? entry.intent.amountMicros
       if (entry.state === 'submitted') {
         entry.state = 'settled'
         return record(entry, 'settle', -entry.intent.amountMicros, actualMicros, now)

@@ -1,6 +1,7 @@
 import type { PricedEndpoint, SubmitPrice } from './submit-price.js'
 import { billedMegapixels } from './image-sizes.js'
 import { ceilMicros } from './money.js'
+import { normaliseUnit } from './price-units.js'
 
 interface ProducedFile {
   width?: unknown
@@ -14,30 +15,40 @@ interface ProducedFile {
  * stands for it. fal's billing events, where available, are the final word.
  */
 export function priceOutput (endpoint: PricedEndpoint, output: unknown, estimate: SubmitPrice): number {
-  const unitPriceMicros = endpoint.price?.unitPriceMicros
-  if (unitPriceMicros === undefined || typeof output !== 'object' || output === null) return estimate.micros
+  return priceProduced(endpoint, output, estimate.quantity / estimate.outputs) ?? estimate.micros
+}
+
+/**
+ * The same without the submit's estimate (a result fetched on another replica than the submit):
+ * undefined where the output cannot say, so the reservation stands. An image without a size
+ * counts `megapixelsPerImage` when given, else makes the whole price unknown.
+ */
+export function priceProduced (endpoint: PricedEndpoint, output: unknown, megapixelsPerImage?: number): number | undefined {
+  const price = endpoint.price
+  if (price === undefined || typeof output !== 'object' || output === null) return undefined
   const result = output as Record<string, unknown>
-  switch (estimate.unit) {
+  switch (normaliseUnit(price.unit)) {
     case 'image': {
       const images = filesOf(result, 'images', 'image')
-      return images === undefined ? estimate.micros : ceilMicros(unitPriceMicros * images.length)
+      return images === undefined ? undefined : ceilMicros(price.unitPriceMicros * images.length)
     }
     case 'video': {
       const videos = filesOf(result, 'videos', 'video')
-      return videos === undefined ? estimate.micros : ceilMicros(unitPriceMicros * videos.length)
+      return videos === undefined ? undefined : ceilMicros(price.unitPriceMicros * videos.length)
     }
     case 'megapixel': {
       const images = filesOf(result, 'images', 'image')
-      if (images === undefined) return estimate.micros
-      const estimatedPerImage = estimate.quantity / estimate.outputs
-      const megapixels = images.reduce<number>((sum, image) => {
-        const { width, height } = image
-        return sum + (isSide(width) && isSide(height) ? billedMegapixels({ width, height }) : estimatedPerImage)
-      }, 0)
-      return ceilMicros(unitPriceMicros * megapixels)
+      if (images === undefined) return undefined
+      let megapixels = 0
+      for (const { width, height } of images) {
+        if (isSide(width) && isSide(height)) megapixels += billedMegapixels({ width, height })
+        else if (megapixelsPerImage !== undefined) megapixels += megapixelsPerImage
+        else return undefined
+      }
+      return ceilMicros(price.unitPriceMicros * megapixels)
     }
     default:
-      return estimate.micros
+      return undefined
   }
 }
 

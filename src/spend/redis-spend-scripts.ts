@@ -124,7 +124,8 @@ return recreated
 
 // KEYS: record, idem, u:day, u:month, expiring, unconfirmed, ledger
 // ARGV: now, reservation, action (abort|unresolve|release|settle|expire), actual micro-USD,
-//       hasAnswer, status, type, body, dayExpireAt, monthExpireAt, ledgerMinId
+//       hasAnswer, status, type, body, dayExpireAt, monthExpireAt, ledgerMinId (an empty actual
+//       settles at the reserved amount)
 // → {} when nothing changed, else {event, client, tier, endpoint, request, reserved delta,
 //   charged delta, 1 if the record was never confirmed}
 export const TRANSITION = `${COUNT}
@@ -166,7 +167,7 @@ elseif action == 'release' then
     chargedDelta, event, nextState = -charged, 'release', 'released'
   end
 elseif action == 'settle' then
-  local actual = tonumber(ARGV[4])
+  local actual = tonumber(ARGV[4]) or amount
   if state == 'submitted' then
     reservedDelta, chargedDelta, event, nextState = -amount, actual, 'settle', 'settled'
   elseif state == 'expired' then

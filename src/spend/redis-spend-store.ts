@@ -79,7 +79,7 @@ export function createRedisSpendStore (options: RedisSpendStoreOptions): SpendSt
     const months = month ?? periodKey('month', now)
     const reply = await call(() => redis.falgwSpendTransition(
       recordKey(reservationId), idemKey(scope ?? ''), usageKey('day', days), usageKey('month', months), expiringKey, unconfirmedKey, ledgerKey,
-      now, reservationId, action, extra.actualMicros ?? 0, ...answerArgs(extra.answer),
+      now, reservationId, action, extra.actualMicros ?? '', ...answerArgs(extra.answer),
       usageExpireAt('day', days), usageExpireAt('month', months), ledgerMinId(now)))
     if (reply.length === 0) return undefined
     const [event, clientId, tier, endpointId, requestId, reservedDelta, chargedDelta, unconfirmed] = reply

@@ -112,8 +112,11 @@ export interface SpendStore {
   leaveUnresolved (input: { reservationId: string, answer?: StoredAnswer, now?: number }): Promise<void>
   /** A cancel before the job started, or a job that ended in error (fal bills only successes). */
   release (input: { requestId: string, now?: number }): Promise<LedgerEntry | undefined>
-  /** The job completed: the charge becomes the price of what it produced. */
-  settle (input: { requestId: string, actualMicros: number, now?: number }): Promise<LedgerEntry | undefined>
+  /**
+   * The job completed: the charge becomes the price of what it produced, or, when the output
+   * cannot say (`actualMicros` undefined), the amount reserved for it.
+   */
+  settle (input: { requestId: string, actualMicros?: number, now?: number }): Promise<LedgerEntry | undefined>
   /** Charges reservations whose time ran out; any replica may run it, each record is charged once. */
   sweep (input?: { now?: number, limit?: number }): Promise<SweepResult>
   /** Reserved and charged by these subjects (`client:<id>`, `tier:<t>`, `model:<id>`, `global`) in one period. */

@@ -47,7 +47,7 @@ const missing = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (ap
 
 t.test('the /demo page runs both models in real Chromium without ever holding the fal key', { skip: missing }, async t => {
   const gateway = await startGateway(t, {
-    env: { DEMO_ENABLED: 'true' },
+    env: { DEMO_ENABLED: 'true', CLIENT_BUDGET_DAY_MICRO_USD: '1000000' },
     emulator: { queueMs: 300, processingMs: 600 }
   })
   const work = await mkdtemp(join(tmpdir(), 'demo-e2e-'))
@@ -134,9 +134,14 @@ t.test('the /demo page runs both models in real Chromium without ever holding th
 
   await t.test('Layer Diffusion, shown on a checkerboard', async t => {
     await page.fill('#layer-diffusion-prompt', 'a red paper lantern')
+    await page.locator('#layer-diffusion-price', { hasText: 'Price: $0.03' }).waitFor()
+    t.pass('the form shows its price before submit')
     holdEachPhase()
     await page.click('#layer-diffusion button[type="submit"]')
     await releaseEachPhaseOnceShown('layer-diffusion')
+    // $1 less both runs: Illusion Diffusion's 30 estimated compute seconds ($0.0333) and this image ($0.03).
+    await page.locator('#layer-diffusion-budget', { hasText: 'Budget left today: $0.9367' }).waitFor()
+    t.pass('and the budget left after the run')
 
     t.ok(await resultWidth(page, 'layer-diffusion') > 0, 'the result image is shown')
     await page.locator('#layer-diffusion .status[data-tone="done"]').waitFor()

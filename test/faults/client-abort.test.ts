@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { TestGateway } from '../helpers/gateway.js'
-import { ILLUSION, illusionInput } from '../routes/queue/queue-client.js'
+import { ILLUSION } from '../routes/queue/queue-client.js'
 import { FAL_OPERATION, ownedRequest, startFaultGateway, type Call } from './fault-client.js'
 
 /** Waits (bounded) for `check`, so a broken gateway fails the test instead of hanging it. */
@@ -27,8 +27,9 @@ function runningUpstreamRequests (gateway: TestGateway): number {
     sum + Object.values(agent.stats as Record<string, { running?: number }>).reduce((within, origin) => within + (origin.running ?? 0), 0), 0)
 }
 
-const PATHS: Record<'submit' | 'status' | 'result' | 'cancel' | 'stream', (requestId: string) => { path: string, init: RequestInit }> = {
-  submit: () => ({ path: `/queue/${ILLUSION}`, init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(illusionInput) } }),
+// Not a submit: once it has left for fal it is the client's job whatever the client does
+// (test/plugins/app/jobs-hang-up.test.ts).
+const PATHS: Record<'status' | 'result' | 'cancel' | 'stream', (requestId: string) => { path: string, init: RequestInit }> = {
   status: id => ({ path: `/queue/${ILLUSION}/requests/${id}/status`, init: {} }),
   result: id => ({ path: `/queue/${ILLUSION}/requests/${id}`, init: {} }),
   cancel: id => ({ path: `/queue/${ILLUSION}/requests/${id}/cancel`, init: { method: 'PUT' } }),

@@ -136,6 +136,15 @@ export function spendStoreSuite (t: Test, replicas: SpendReplicas): void {
     t.match(await a!.begin(intent({ budgets, amountMicros: 20_000 })), { outcome: 'reserved' }, 'the settled difference is free again')
   })
 
+  t.test('a settle the output cannot price charges what was reserved', async t => {
+    const [a, b] = await replicas(2)
+    const job = intent({ amountMicros: 33_300 })
+    await a!.begin(job)
+    await a!.confirm({ intent: job, requestId: 'req-compute' })
+    t.match(await b!.settle({ requestId: 'req-compute' }), { event: 'settle', reservedDeltaMicros: -33_300, chargedDeltaMicros: 33_300 })
+    t.equal(await a!.settle({ requestId: 'req-compute', actualMicros: 1 }), undefined, 'once')
+  })
+
   t.test('a reservation never settled expires into a charge, once; a late failure still refunds it', async t => {
     const [a, b] = await replicas(2)
     const job = intent()

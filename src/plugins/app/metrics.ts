@@ -85,4 +85,4 @@ export default fp<{ config: Config }>(async function metrics (fastify, { config 
     }
     return reply.type(gauges.registry.contentType).send(await gauges.registry.metrics())
   })
-}, { name: 'metrics', dependencies: ['redis', 'upstream', 'jobs', 'catalog'] })
+}, { name: 'metrics', dependencies: ['redis', 'upstream', 'catalog'] })

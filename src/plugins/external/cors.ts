@@ -17,7 +17,7 @@ export interface CorsOptions {
 /**
  * CORS for browser apps on the listed origins only (CORS_ORIGINS, exact matches: no reflection,
  * no patterns), plus, in development only, the loopback origins. `x-fal-request-id` is exposed or
- * `@fal-ai/client` loses `result().requestId`.
+ * `@fal-ai/client` loses `result().requestId`; the budget headers, or a page cannot show what is left.
  */
 export default fp<CorsOptions>(async function corsPolicy (fastify, { origins, allowLoopback = false }) {
   // Strings in a list are compared exactly, RegExps tested; an empty list turns CORS off.
@@ -25,8 +25,8 @@ export default fp<CorsOptions>(async function corsPolicy (fastify, { origins, al
   await fastify.register(cors, {
     origin: allowed.length === 0 ? false : allowed,
     methods: ['GET', 'POST', 'PUT', 'OPTIONS'],
-    allowedHeaders: ['content-type', 'authorization', 'accept', 'x-fal-target-url', 'x-fal-queue-priority', 'x-fal-runner-hint', 'x-fal-request-timeout', 'x-fal-object-lifecycle-preference', 'x-request-id'],
-    exposedHeaders: ['x-fal-request-id', 'x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-jobs-in-flight', 'x-quota-remaining'],
+    allowedHeaders: ['content-type', 'authorization', 'accept', 'x-fal-target-url', 'x-fal-queue-priority', 'x-fal-runner-hint', 'x-fal-request-timeout', 'x-fal-object-lifecycle-preference', 'x-request-id', 'idempotency-key'],
+    exposedHeaders: ['x-fal-request-id', 'x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-jobs-in-flight', 'x-quota-remaining', 'x-budget-remaining', 'x-budget-reset', 'idempotent-replayed'],
     maxAge: 600
   })
 }, { name: 'cors' })

@@ -1,6 +1,7 @@
 import { pipeline, type Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import type { Config } from '../../config.js'
 import { logContextOf } from '../../logger.js'
 import type { TSchema } from '@sinclair/typebox'
@@ -50,25 +51,30 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ endpoint: CatalogEndpoint, config
     onRequest: async (request, reply) => { await fastify.admit(request, reply, 'submit', { appId: endpoint.id }) }
   }, async (request, reply) => {
     const { clientWebhook, falWebhook: webhookUrl } = fastify.submitWebhook.resolve(request.query.fal_webhook)
-    let queuePosition: number | undefined
-    const requestId = await jobs.submit(request, reply, async () => {
-      const submitted = await fal.submit({ operation: 'submit', endpointId: endpoint.id, webhookUrl }, {
-        input: request.body as Record<string, unknown>,
-        jobHeaders: falHeadersOf(request.headers),
-        signal: abortWhenClientLeaves(reply)
-      })
-      queuePosition = submitted.queuePosition
-      return submitted.requestId
+    const input = request.body as Record<string, unknown>
+    const { requestId, answer, replayed } = await jobs.submit(request, reply, {
+      endpointId: endpoint.id,
+      input,
+      variant: { route: 'queue', webhook: request.query.fal_webhook ?? null },
+      send: async () => {
+        // No client signal: a submit that has left is the client's job whatever the client does.
+        const submitted = await fal.submit({ operation: 'submit', endpointId: endpoint.id, webhookUrl }, { input, jobHeaders: falHeadersOf(request.headers) })
+        const body: QueueStatus = {
+          request_id: submitted.requestId,
+          status: 'IN_QUEUE',
+          queue_position: submitted.queuePosition,
+          ...queueUrls(publicBase(request, config.publicUrl), endpoint.id, submitted.requestId)
+        }
+        return { requestId: submitted.requestId, answer: { statusCode: 202, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) } }
+      }
     })
     logContextOf(request.log).falRequestId = requestId
-    request.log.info({ model: endpoint.id }, 'submitted to fal')
-    await fastify.submitWebhook.accepted(request, requestId, clientWebhook)
-    return reply.code(202).send({
-      request_id: requestId,
-      status: 'IN_QUEUE',
-      queue_position: queuePosition,
-      ...queueUrls(publicBase(request, config.publicUrl), endpoint.id, requestId)
-    })
+    if (!replayed) {
+      request.log.info({ model: endpoint.id }, 'submitted to fal')
+      await fastify.submitWebhook.accepted(request, requestId, clientWebhook)
+    }
+    // The stored text as it was first sent (a replay must be byte for byte the same), not re-serialized.
+    return (reply as FastifyReply).code(answer.statusCode).type(answer.contentType).send(answer.body)
   })
 
   // Status, result and cancel belong to the app: registered once for all its endpoints.
@@ -89,7 +95,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ endpoint: CatalogEndpoint, config
     const logs = request.query.logs === '1' || request.query.logs === 'true'
     const upstream = await fal.status({ operation: 'status', appId, requestId, logs }, abortWhenClientLeaves(reply))
     const status = upstream.body as QueueStatus
-    if (status.status === 'COMPLETED') jobs.finished(request, requestId)
+    jobs.statusSeen(request, requestId, status)
     return reply.code(upstream.statusCode === 200 ? 200 : 202).send({
       ...status,
       request_id: requestId,
@@ -139,7 +145,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ endpoint: CatalogEndpoint, config
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
     const upstream = await fal.result({ operation: 'result', appId, requestId }, abortWhenClientLeaves(reply))
-    jobs.finished(request, requestId)
+    jobs.resultSeen(request, requestId, appId, upstream.body)
     return reply.header('x-fal-request-id', requestId).send(upstream.body as Record<string, unknown>)
   })
 
@@ -155,7 +161,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ endpoint: CatalogEndpoint, config
     const { requestId } = request.params
     await fastify.assertOwner(request, requestId)
     await fal.cancel({ operation: 'cancel', appId, requestId }, abortWhenClientLeaves(reply))
-    jobs.finished(request, requestId)
+    jobs.cancelled(request, requestId, appId)
     return reply.code(202).send({ status: 'CANCELLATION_REQUESTED' })
   })
 }
