@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buildah, type ImageConfig } from './buildah.js'
+import { descendantsOf, killIfRunning } from './processes.js'
 import { trackContainer, type RunningContainer } from './running-container.js'
 
 /**
@@ -39,8 +40,13 @@ export async function runAsInit (image: string, config: ImageConfig, env: Record
     '/usr/bin/env', '-i', ...Object.entries(environment).map(([name, value]) => `${name}=${value}`),
     '/bin/sh', '-c', 'cd "$0" && exec "$@"', config.WorkingDir ?? '/', ...(config.Entrypoint ?? []), ...(config.Cmd ?? [])
   ], { stdio: ['ignore', 'pipe', 'pipe'] })
-  // unshare --kill-child takes the whole PID namespace down with it.
-  return trackContainer(child, () => { child.kill('SIGKILL') }, release)
+  // unshare --kill-child's death signal does not survive chroot's change of user, so the
+  // container's processes are killed by pid, deepest first, before unshare itself.
+  const kill = (): void => {
+    for (const pid of descendantsOf(child.pid as number)) killIfRunning(pid)
+    child.kill('SIGKILL')
+  }
+  return trackContainer(child, kill, release)
 }
 
 interface ImageUser { uid: number, gid: number, home: string }
