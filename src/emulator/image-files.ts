@@ -1,16 +1,8 @@
 import type { Job } from './jobs.js'
 import { renderPng, variantOf, VARIANTS, type ImageSpec } from './png.js'
 import type { Input } from './validation.js'
-
-/** fal's image size presets, as its documents name them. */
-export const IMAGE_SIZE_PRESETS: Readonly<Record<string, { width: number, height: number }>> = {
-  square_hd: { width: 1024, height: 1024 },
-  square: { width: 512, height: 512 },
-  portrait_4_3: { width: 768, height: 1024 },
-  portrait_16_9: { width: 576, height: 1024 },
-  landscape_4_3: { width: 1024, height: 768 },
-  landscape_16_9: { width: 1024, height: 576 }
-}
+// One table of fal's presets: the gateway prices by it, the emulator draws by it.
+import { IMAGE_SIZE_PRESETS } from '../spend/image-sizes.js'
 
 // fal accepts sides up to 14142; the emulator renders real PNGs, so it draws larger sizes scaled
 // down to MAX_SIDE (keeping their shape) and reports the size it drew.
