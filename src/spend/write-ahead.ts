@@ -7,9 +7,14 @@ export interface AcceptedSubmit {
   requestId: string
   /** The answer the client got, kept for repeats of its Idempotency-Key. */
   answer?: StoredAnswer
+  /** Seen ended while its confirmation waited in the journal (see ConfirmationJournal.markFinished). */
+  finished?: boolean
 }
 
-/** Writes the owner of an accepted job (the limit store's confirmJob); must be safe to repeat. */
+/**
+ * Writes the owner of an accepted job (the limit store's confirmJob), and gives back its job slot when
+ * it has already `finished`; must be safe to repeat.
+ */
 export type WriteOwnership = (accepted: AcceptedSubmit) => Promise<void>
 
 export interface RecoveryLog {
@@ -42,6 +47,17 @@ export class ConfirmationJournal {
 
   delete (accepted: AcceptedSubmit): void {
     this.#pending.delete(accepted.intent.reservationId)
+  }
+
+  /**
+   * The job ended before the store came back (REDIS_FAIL_MODE=open lets both happen in one outage):
+   * its late confirmation must not leave it a job slot, since its end was seen, and its slot given
+   * back, once already.
+   */
+  markFinished (requestId: string): void {
+    for (const accepted of this.#pending.values()) {
+      if (accepted.requestId.toLowerCase() === requestId) accepted.finished = true
+    }
   }
 }
 

@@ -97,6 +97,7 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
     if (released.has(id)) return
     released.add(id)
     if (released.size > RELEASED_REMEMBERED) released.delete(released.values().next().value as string)
+    spend.writeAhead.journal.markFinished(id)
     store.releaseJob({ requestId: id }).catch((error: unknown) => {
       released.delete(id)
       request.log.warn({ err: error }, 'could not release a finished job; its slot expires by itself')

@@ -64,7 +64,7 @@ export default fp<{ config: Config }>(async function spend (fastify, { config })
   const writeAhead: WriteAheadDependencies = {
     store,
     journal,
-    writeOwnership: async ({ intent, requestId }) => {
+    writeOwnership: async ({ intent, requestId, finished }) => {
       await fastify.limitStore.confirmJob({
         clientId: intent.clientId,
         reservationId: intent.reservationId,
@@ -72,6 +72,7 @@ export default fp<{ config: Config }>(async function spend (fastify, { config })
         ownershipTtlMs: config.ownershipTtlMs,
         jobTtlMs: config.jobTtlMs
       })
+      if (finished === true) await fastify.limitStore.releaseJob({ requestId: requestId.toLowerCase() })
     },
     log,
     onRecovery: (outcome) => { fastify.metrics.spend.submitRecoveries.inc({ outcome }) }

@@ -33,6 +33,27 @@ async function waitForRecovery (gateway: TestGateway): Promise<boolean> {
   return false
 }
 
+/** Polls a job's status on the replica that took it until fal says it ended. */
+async function pollUntilCompleted (gateway: TestGateway, requestId: string): Promise<boolean> {
+  const deadline = Date.now() + BOUND_MS
+  while (Date.now() < deadline) {
+    const polled = await operateVia(gateway, 'typed', 'status', requestId)
+    if (polled.status === 200 && polled.json().status === 'COMPLETED') return true
+    await sleep(50)
+  }
+  return false
+}
+
+/** Waits until the replica has written every job it admitted while the store was away. */
+async function waitForJournal (gateway: TestGateway): Promise<boolean> {
+  const deadline = Date.now() + BOUND_MS
+  while (gateway.app.spend.writeAhead.journal.size > 0) {
+    if (Date.now() > deadline) return false
+    await sleep(50)
+  }
+  return true
+}
+
 /** After a restart (Redis comes back empty) a burst of 40 submits over both replicas and routes. */
 async function burstAfterRestart (t: Test, cluster: Cluster, limit: number, what: string): Promise<void> {
   const before = cluster.emulator.callsOf('submit').length
@@ -72,27 +93,34 @@ t.test('REDIS_FAIL_MODE=closed: 503 STORE_UNAVAILABLE within a bounded time, the
   await burstAfterRestart(t, cluster, 5, 'RATE_LIMIT_SUBMIT_MAX=5 after the restart')
 })
 
-t.test('REDIS_FAIL_MODE=open: admitted during the outage, counted per replica; shared limits again once Redis is back', async t => {
+t.test('REDIS_FAIL_MODE=open: admitted during the outage, counted per replica; once Redis is back they count on every replica until they end, then the shared limit holds', async t => {
   const cluster = await startCluster(t, { env: { REDIS_FAIL_MODE: 'open', MAX_IN_FLIGHT: '3', RATE_LIMIT_SUBMIT_MAX: '1000', ...KILL_TIMEOUTS } })
   const redis = cluster.redis!
   const [a, b] = cluster.gateways as [TestGateway, TestGateway]
 
   await redis.kill()
+  const stillRunning: Array<{ gateway: TestGateway, id: string }> = []
   for (const [name, gateway] of [['A', a], ['B', b]] as const) {
     const answers: Array<{ answer: TestResponse, ms: number }> = []
     for (let i = 0; i < 4; i++) answers.push(await timed(() => submitVia(gateway, ROUTES[i % 2] as Route)))
     t.same(answers.map(({ answer }) => answer.status), [202, 200, 202, 429], `replica ${name} admits its own 3 jobs in flight, then refuses`)
     t.equal(answers[3]?.answer.json().code, 'CONCURRENCY_LIMIT')
     t.ok(answers.every(({ ms }) => ms < BOUND_MS), `replica ${name} answered each within ${BOUND_MS} ms`)
-    const id = answers[0]?.answer.json().request_id as string
-    const polled = await operateVia(gateway, 'typed', 'status', id)
-    t.ok(polled.status === 200 || polled.status === 202, `a job submitted on ${name} during the outage stays reachable there`)
+    const [first, ...others] = answers.slice(0, 3).map(({ answer }) => answer.json().request_id as string)
+    t.ok(await pollUntilCompleted(gateway, first as string), `a job submitted on ${name} during the outage stays reachable there, to its end`)
+    for (const id of others) stillRunning.push({ gateway, id })
   }
   t.equal(cluster.emulator.callsOf('submit').length, 6, 'each replica let its own limit through (fail open)')
   t.ok(a.logs.some(line => line.includes('counting on this node')), 'the fallback is logged')
 
   await redis.start()
   t.ok(await waitForRecovery(a) && await waitForRecovery(b), 'both replicas recover by themselves')
+  t.ok(await waitForJournal(a) && await waitForJournal(b), 'each replica writes the jobs it admitted into the store once it is back')
+  const counted = await submitVia(b, 'typed')
+  t.equal(counted.status, 429, 'the jobs admitted during the outage count on every replica')
+  t.equal(counted.headers.get('x-jobs-in-flight'), '4', 'all but the two seen ending during the outage')
+
+  for (const { gateway, id } of stillRunning) t.ok(await pollUntilCompleted(gateway, id), 'the other jobs end and give their slots back')
   await burstAfterRestart(t, cluster, 3, 'MAX_IN_FLIGHT=3 across both replicas after the restart')
 })
 
