@@ -2,7 +2,7 @@ import type { TestGateway } from '../helpers/gateway.js'
 import type { Route } from '../replicas/cluster.js'
 import { ILLUSION } from '../helpers/fixtures.js'
 
-/** A status stream as a client reads it. */
+/** An event stream (a status stream, /events) as a client reads it. */
 export interface OpenStream {
   status: number
   headers: Headers
@@ -22,6 +22,11 @@ export async function openStream (gateway: TestGateway, route: Route, requestId:
   const response = route === 'typed'
     ? await fetch(`${gateway.url}/queue${path}`, { headers, signal: client.signal })
     : await fetch(`${gateway.url}/api/fal/proxy`, { headers: { ...headers, 'x-fal-target-url': `https://queue.fal.run${path}` }, signal: client.signal })
+  return readStream(response, client)
+}
+
+/** Reads an event stream's answer as it arrives; `client` (when given) is what hangs up. */
+export function readStream (response: Response, client = new AbortController()): OpenStream {
   let text = ''
   const ended = (async () => {
     if (response.body === null) return text

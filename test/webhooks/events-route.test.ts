@@ -2,27 +2,11 @@ import t from 'tap'
 import { ILLUSION } from '../helpers/fixtures.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { startCluster } from '../replicas/cluster.js'
+import { readStream, type OpenStream } from '../streams/sse-client.js'
 import { deliver, nextSecond, startWebhookGateway, submitJob, WEBHOOKS_ON } from './webhook-gateway.js'
 
-interface EventStream {
-  status: number
-  /** Everything read so far. */
-  text: () => string
-  /** Resolves with the whole stream once the server ends it. */
-  ended: Promise<string>
-}
-
-async function openEvents (gateway: TestGateway, requestId: string, headers: Record<string, string> = {}): Promise<EventStream> {
-  const response = await fetch(`${gateway.url}/queue/${ILLUSION}/requests/${requestId}/events`, { headers })
-  let text = ''
-  const ended = (async () => {
-    if (response.body === null) return text
-    const decoder = new TextDecoder()
-    const reader = response.body.getReader()
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value, { stream: true })
-    return text
-  })()
-  return { status: response.status, text: () => text, ended }
+async function openEvents (gateway: TestGateway, requestId: string, headers: Record<string, string> = {}): Promise<OpenStream> {
+  return readStream(await fetch(`${gateway.url}/queue/${ILLUSION}/requests/${requestId}/events`, { headers }))
 }
 
 function outcomeOf (stream: string): any {
