@@ -5,6 +5,7 @@ import autocannon from 'autocannon'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createEmulator } from '../src/emulator/emulator.js'
+import { UNLIMITED } from './unlimited.js'
 
 const ROOT = new URL('../', import.meta.url).pathname
 const FAL_KEY = 'bench-key-id:bench-key-secret'
@@ -39,10 +40,7 @@ export async function measureCatalogSubmits (durationS = 10, connections = 32): 
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     MODELS_DIR: modelsDir,
-    RATE_LIMIT_SUBMIT_MAX: '1000000000',
-    MAX_IN_FLIGHT: '100000000',
-    DAILY_SUBMIT_QUOTA: '100000000',
-    MAX_EVENT_LOOP_DELAY_MS: '0'
+    ...UNLIMITED
   })
   const started = performance.now()
   const app = await buildApp(config, { logger: false })

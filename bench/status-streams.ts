@@ -3,6 +3,7 @@ import { request, type ClientRequest } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { createEmulator } from '../src/emulator/emulator.js'
 import { startChild, type Child } from './processes.js'
+import { UNLIMITED } from './unlimited.js'
 
 export interface StatusStreamsRow {
   jobs: number
@@ -64,12 +65,7 @@ export async function measureStatusStreams (): Promise<StatusStreamsRow> {
       FAL_QUEUE_URL: emulatorUrl,
       FAL_REST_URL: emulatorUrl,
       LOG_LEVEL: 'warn',
-      RATE_LIMIT_SUBMIT_MAX: '100000',
-      RATE_LIMIT_POLL_MAX: '100000',
-      MAX_IN_FLIGHT: '100000',
-      DAILY_SUBMIT_QUOTA: '100000',
-      MAX_STREAMS_PER_CLIENT: '100000',
-      MAX_EVENT_LOOP_DELAY_MS: '0'
+      ...UNLIMITED
     },
     ready: { ipc: true }
   })

@@ -3,6 +3,7 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createEmulator } from '../src/emulator/emulator.js'
 import { freePort } from '../test/helpers/free-port.js'
+import { UNLIMITED } from './unlimited.js'
 
 export interface UpstreamCallsRow {
   scenario: string
@@ -52,11 +53,7 @@ async function run (scenario: string, cache: 'on' | 'off', webhooks: 'on' | 'off
     FAL_QUEUE_URL: emulatorUrl,
     FAL_REST_URL: emulatorUrl,
     LOG_LEVEL: 'warn',
-    RATE_LIMIT_SUBMIT_MAX: '100000',
-    RATE_LIMIT_POLL_MAX: '100000',
-    MAX_IN_FLIGHT: '100000',
-    DAILY_SUBMIT_QUOTA: '100000',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...UNLIMITED,
     ...(cache === 'off' ? { POLL_CACHE_MAX_BYTES: '0', POLL_PENDING_FRESH_MS: '0' } : {}),
     ...(webhooks === 'on' ? { FAL_WEBHOOKS: 'on', PUBLIC_URL: `http://127.0.0.1:${port}` } : {})
   }), { logger: false })
