@@ -68,7 +68,10 @@ interface Target {
   next: () => Poll
   /** The process doing the forwarding (the emulator for the floor), whose CPU time per poll is reported. */
   pid: number | undefined
-  /** Cached rows: the emulator's calls during each load are counted (they must be none). */
+  /**
+   * Cached rows: their gateway's own emulator, whose calls during each load are counted (they must
+   * be none). Not the shared one: the gateway loaded just before still sends its backlog there.
+   */
   countUpstream?: string
 }
 
@@ -165,13 +168,14 @@ async function warmCache (target: Target, ids: string[]): Promise<void> {
  */
 async function checkTarget (target: Target, emulatorUrl: string): Promise<void> {
   const poll = target.next()
-  await fetch(`${emulatorUrl}/_emulator/calls`, { method: 'DELETE' })
+  const upstream = target.countUpstream ?? emulatorUrl
+  await fetch(`${upstream}/_emulator/calls`, { method: 'DELETE' })
   for (let i = 0; i < 2; i++) {
     const { status, text } = await fetchPatiently(target.url + poll.path, { headers: poll.headers })
     const expected = target.countUpstream === undefined ? status === 200 && text.includes('"COMPLETED"') : status === 200 || status === 202
     if (!expected) throw new Error(`${target.label}: a poll answered ${status}: ${text.slice(0, 300)}`)
   }
-  const calls = await upstreamCallCount(emulatorUrl)
+  const calls = await upstreamCallCount(upstream)
   const wanted = target.countUpstream === undefined ? 2 : 0
   if (calls !== wanted) throw new Error(`${target.label}: two polls made ${calls} call(s) to the emulator, not ${wanted}`)
 }
@@ -314,9 +318,9 @@ async function main (): Promise<void> {
   })
   if (ONLY === 'profile') return await profileOnly()
   if (ONLY === 'cpu') return await cpuOnly()
-  log('starting redis-server, emulator, forwarders, gateways and the official proxy')
+  log('starting redis-server, the emulators, forwarders, gateways and the official proxy')
   redis = await startRedisServer()
-  const emulator = await startEmulator()
+  const [emulator, cachedEmulator] = await Promise.all([startEmulator(), startEmulator('emulator of the cached gateway')])
   const official = (allowlist: 'default' | 'emulator') => startChild({
     name: `official proxy (${allowlist} allowlist)`,
     script: join(ROOT, 'bench/children/official-proxy.ts'),
@@ -328,7 +332,7 @@ async function main (): Promise<void> {
     startGateway('gateway (memory store)', emulator.url),
     startGateway('gateway (Redis store)', emulator.url, { REDIS_URL: redis.url }),
     startGateway('gateway (memory store, info logs)', emulator.url, { LOG_LEVEL: 'info' }),
-    startGateway('gateway (memory store, cache on)', emulator.url, cachedEnv),
+    startGateway('gateway (memory store, cache on)', cachedEmulator.url, cachedEnv),
     official('default'),
     official('emulator'),
     startChild({
@@ -344,7 +348,7 @@ async function main (): Promise<void> {
   const [memoryIds, redisIds, infoIds, completedIds] = await Promise.all([memory, redisBacked, memoryInfo, cached].map(gateway =>
     submitJobs({ url: gateway.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })))
   // Jobs that stay queued while the cache is warmed with their pending status; released after.
-  await fetch(`${emulator.url}/_emulator/holds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phase: 'IN_QUEUE' }) })
+  await fetch(`${cachedEmulator.url}/_emulator/holds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phase: 'IN_QUEUE' }) })
   const pendingIds = await submitJobs({ url: cached.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })
   if (memoryIds === undefined || redisIds === undefined || infoIds === undefined || completedIds === undefined) throw new Error('submits failed')
 
@@ -391,7 +395,7 @@ async function main (): Promise<void> {
     pid: memoryInfo.process.pid,
     next: cycle(infoIds, typedPoll)
   }
-  const onCache = { kind: 'cached' as const, url: cached.url, pid: cached.process.pid, countUpstream: emulator.url }
+  const onCache = { kind: 'cached' as const, url: cached.url, pid: cached.process.pid, countUpstream: cachedEmulator.url }
   const cachedTargets: Target[] = [
     { ...onCache, key: 'cached-result-typed', label: 'gateway typed result route, completed result cached', next: cycle(completedIds, typedResult) },
     { ...onCache, key: 'cached-pending-typed', label: 'gateway typed status route, pending status fresh in cache', next: cycle(pendingIds, typedPoll) },
@@ -400,7 +404,7 @@ async function main (): Promise<void> {
   ]
   log('warming the cached gateway: one poll of every id')
   for (const target of cachedTargets) await warmCache(target, target.key.includes('result') ? completedIds : pendingIds)
-  await fetch(`${emulator.url}/_emulator/holds`, { method: 'DELETE' })
+  await fetch(`${cachedEmulator.url}/_emulator/holds`, { method: 'DELETE' })
   const targets = [
     floor,
     officialTarget(officialReadme, 'official', '@fal-ai/server-proxy (Express), README allowlist + emulator host'),
@@ -420,6 +424,7 @@ async function main (): Promise<void> {
   const halfLoad = await measureHalfLoad(gateways, floor, peaks)
   const conditions = { quiet, peakOthers: othersShare(beforePeaks, afterPeaks), halfLoadOthers: othersShare(afterPeaks, cpuSnapshot()) }
   await Promise.all([memory, redisBacked, memoryInfo, cached, officialReadme, officialEmulatorOnly, bare, ...(before?.children ?? [])].map(child => child.stop()))
+  await cachedEmulator.stop()
 
   log('profiling a gateway under load')
   let profile: ReportInput['profile']
@@ -493,9 +498,9 @@ async function main (): Promise<void> {
   log(`wrote BENCHMARKS.md and ${CHART_FILE}${profileFile === undefined ? '' : `; CPU profile: ${profileFile}`}`)
 }
 
-/** The emulator every forwarder calls: the floor, in a process of its own. */
-async function startEmulator (): Promise<Child> {
-  return await startChild({ name: 'emulator', script: join(ROOT, 'bench/children/emulator.ts'), env: { ...BASE_ENV, FAL_KEY }, ready: { ipc: true } })
+/** An emulator in a process of its own: the floor and upstream of every forwarder, or the cached gateway's alone. */
+async function startEmulator (name = 'emulator'): Promise<Child> {
+  return await startChild({ name, script: join(ROOT, 'bench/children/emulator.ts'), env: { ...BASE_ENV, FAL_KEY }, ready: { ipc: true } })
 }
 
 /** BENCH_ONLY=profile: the profiling run alone, summarised on stderr. */
