@@ -25,7 +25,8 @@ export const EnvSchema = Type.Object({
   FAL_REST_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://rest.fal.ai' }),
   FAL_RUN_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://fal.run' }),
   FAL_API_URL: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', default: 'https://api.fal.ai' }),
-  MODELS_DIR: Type.String({ minLength: 1, default: DEFAULT_MODELS_DIR }),
+  // Unset means the install's own models/: a default path would differ with every checkout.
+  MODELS_DIR: Type.Optional(Type.String({ minLength: 1 })),
   TRUST_PROXY: Type.String({ default: '' }),
   WEBHOOK_HOSTS: Type.String({ default: '' }),
   FAL_WEBHOOKS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'off' }),
@@ -324,7 +325,7 @@ export function loadCatalogSettings (environment: Record<string, string | undefi
   if (firstError !== undefined) throw new ConfigError(`Invalid ${firstError.path.split('/')[1] ?? 'environment'}: ${firstError.message}`)
   const valid = env as Static<typeof CatalogEnvSchema>
   const falKey = valid.FAL_KEY ?? (valid.FAL_KEY_ID !== undefined && valid.FAL_KEY_SECRET !== undefined ? `${valid.FAL_KEY_ID}:${valid.FAL_KEY_SECRET}` : undefined)
-  return { modelsDir: valid.MODELS_DIR, falApiUrl: withoutTrailingSlash(valid.FAL_API_URL), ...(falKey === undefined ? {} : { falKey }) }
+  return { modelsDir: valid.MODELS_DIR ?? DEFAULT_MODELS_DIR, falApiUrl: withoutTrailingSlash(valid.FAL_API_URL), ...(falKey === undefined ? {} : { falKey }) }
 }
 
 export function loadConfig (environment: Record<string, string | undefined>): Config {
@@ -382,7 +383,7 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
     falRestUrl: withoutTrailingSlash(valid.FAL_REST_URL),
     falRunUrl: withoutTrailingSlash(valid.FAL_RUN_URL),
     falApiUrl: withoutTrailingSlash(valid.FAL_API_URL),
-    modelsDir: valid.MODELS_DIR,
+    modelsDir: valid.MODELS_DIR ?? DEFAULT_MODELS_DIR,
     trustProxy: list(valid.TRUST_PROXY),
     webhookHosts: list(valid.WEBHOOK_HOSTS).map(host => host.toLowerCase()),
     falWebhooks: {
