@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { stripVTControlCharacters } from 'node:util'
 import type { Test } from 'tap'
+
+const OUTPUT_DRAIN_BOUND_MS = 30_000
 
 export interface RunningProcess {
   /** stdout so far, colours stripped. */
@@ -12,7 +15,7 @@ export interface RunningProcess {
   waitFor: (pattern: RegExp, options?: { timeoutMs?: number, from?: number }) => Promise<RegExpExecArray>
   /** Resolves with the exit code (null when killed by a signal). */
   exited: Promise<number | null>
-  /** SIGTERM to the whole process group (npm, its shell and node), then waits for the exit. */
+  /** SIGTERM to the whole process group (npm, its shell and node), then waits for the exit and the last of its output. */
   stop: () => Promise<number | null>
 }
 
@@ -79,9 +82,15 @@ export function startProcess (t: Test, command: string, args: string[], options:
     })
   }
 
+  // Every process holding the command's output has ended and all of it has been read.
+  const closed = once(child, 'close').then(() => {}, () => {})
   const stop = async (): Promise<number | null> => {
     if (running) process.kill(-pid, 'SIGTERM')
-    return await exited
+    const code = await exited
+    // `npm run` exits on the signal at once, while what it started may still be writing its last
+    // lines (a gateway's "shut down"): wait for those, within a generous bound.
+    await Promise.race([closed, sleep(OUTPUT_DRAIN_BOUND_MS, undefined, { ref: false })])
+    return code
   }
   return { stdout: () => stdout, stderr: () => stderr, waitFor, exited, stop }
 }
