@@ -11,6 +11,8 @@ export const QUOTA = 10
 const WORKERS = 40
 /** Generous: a failover takes seconds; this only stops a test that would otherwise hang. */
 const DEADLINE_MS = 60_000
+// Journals are retried every 200 ms once a master answers; generous for a loaded machine.
+const JOURNAL_DEADLINE_MS = 30_000
 
 export interface Submitted { client: number, status: number, code?: string, requestId?: string, sentAt: number, at: number }
 
@@ -90,13 +92,13 @@ export async function runFailover (t: Test, options: { waitReplicas: number }): 
       if (response.statusCode === 503) await sleep(20)
     }
   }
-  const started = Date.now()
   const workers = Promise.all(Array.from({ length: WORKERS }, (_, i) => worker(i)))
-  const until = async (what: string, condition: () => boolean): Promise<void> => {
+  const until = async (what: string, condition: () => boolean, deadlineMs = DEADLINE_MS): Promise<void> => {
+    const from = Date.now()
     while (!condition()) {
-      if (Date.now() - started > DEADLINE_MS) {
+      if (Date.now() - from > deadlineMs) {
         stopped = true
-        throw new Error(`${what} within ${DEADLINE_MS} ms`)
+        throw new Error(`${what} within ${deadlineMs} ms`)
       }
       await sleep(5)
     }
@@ -114,6 +116,9 @@ export async function runFailover (t: Test, options: { waitReplicas: number }): 
     await workers
   }
   const admitted = Array.from({ length: CLIENTS }, (_, client) => answers.filter(answer => answer.client === client && answer.status < 300).length)
+  // A job whose ownership could not be written (no master, or no replica acknowledging it) waits in
+  // its replica's journal, retried until the store takes it: "after the failover" means once it has.
+  await until('every replica\'s journal written', () => cluster.gateways.every(gateway => gateway.app.spend.writeAhead.journal.size === 0), JOURNAL_DEADLINE_MS)
   const unowned: string[] = []
   for (const answer of answers) {
     if (answer.requestId === undefined) continue
