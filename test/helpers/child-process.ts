@@ -90,6 +90,10 @@ export function startProcess (t: Test, command: string, args: string[], options:
     // `npm run` exits on the signal at once, while what it started may still be writing its last
     // lines (a gateway's "shut down"): wait for those, within a generous bound.
     await Promise.race([closed, sleep(OUTPUT_DRAIN_BOUND_MS, undefined, { ref: false })])
+    // Whatever still holds the output past that bound would keep the test process alive: end it.
+    try { process.kill(-pid, 'SIGKILL') } catch {}
+    child.stdout.destroy()
+    child.stderr.destroy()
     return code
   }
   return { stdout: () => stdout, stderr: () => stderr, waitFor, exited, stop }
