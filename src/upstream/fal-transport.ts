@@ -5,6 +5,7 @@ import type { FalCredentials } from './fal-credentials.js'
 import type { FalEndpoints } from './fal-endpoints.js'
 import { FalFailure, failureOfThrown, parseRetryAfter } from './fal-failure.js'
 import type { FalAddress } from './fal-target.js'
+import { WholeAnswerReader, type WholeAnswer } from './whole-answer.js'
 
 export interface FalTransportOptions {
   credentials: FalCredentials
@@ -52,9 +53,8 @@ export function createFalTransport ({ credentials, endpoints, pool }: FalTranspo
     }
   }
 
-  /** fal's answer that is not a success, as the FalFailure it is; its body is read and scrubbed. */
-  async function failureOfAnswer (status: number, header: (name: string) => string | undefined, readText: () => Promise<string>): Promise<FalFailure> {
-    const text = await readText().catch(() => '')
+  /** fal's answer that is not a success, as the FalFailure it is; its body is scrubbed. */
+  function failureOfAnswer (status: number, header: (name: string) => string | undefined, text: string): FalFailure {
     if (status < 400) {
       const location = header('location')
       return new FalFailure({ kind: 'redirected', status }, { excerpt: credentials.excerpt(`location: ${location ?? '(none)'}`) })
@@ -67,30 +67,46 @@ export function createFalTransport ({ credentials, endpoints, pool }: FalTranspo
   }
 
   /**
-   * One call on the pool. Resolves with fal's success, or with a 4xx that is the client's to hear
-   * when `passClientsAnswers` is set; throws a FalFailure for anything else.
+   * One call on the pool, its answer read to the end (polls, results, the proxy's relays).
+   * Resolves with fal's success, or with a 4xx that is the client's to hear when
+   * `passClientsAnswers` is set; throws a FalFailure for anything else.
    */
-  async function request (call: FalRequest, signal: Departure, passClientsAnswers = false): Promise<Dispatcher.ResponseData> {
+  async function requestWhole (call: FalRequest, signal: Departure, passClientsAnswers = false): Promise<WholeAnswer> {
+    const base = endpoints[call.host]
+    let answer: WholeAnswer
+    try {
+      // undici's dispatch never follows redirects: a 3xx comes back as an answer, refused below.
+      answer = await new Promise<WholeAnswer>((resolve, reject) => {
+        if (signal.aborted) {
+          reject(signal.reason)
+          return
+        }
+        const reader = new WholeAnswerReader(signal, (error, whole) => { if (whole === undefined) reject(error); else resolve(whole) })
+        pool.dispatch({ origin: base.origin, path: base.pathPrefix + call.path, method: call.method, headers: headersOf(call), body: call.body ?? null }, reader)
+      })
+    } catch (error) {
+      throw failureOfThrown(error, signal)
+    }
+    const status = answer.statusCode
+    if (status < 300 || (passClientsAnswers && isClientsAnswer(status))) return answer
+    throw failureOfAnswer(status, name => headerValue(answer.headers, name), answer.text)
+  }
+
+  /**
+   * One call on the pool whose answer is a stream (fal's server-sent events): resolves at fal's
+   * headers with a success; throws a FalFailure for anything else.
+   */
+  async function requestStream (call: FalRequest, signal: Departure): Promise<Dispatcher.ResponseData> {
     const base = endpoints[call.host]
     let response: Dispatcher.ResponseData
     try {
-      // undici's request never follows redirects: a 3xx comes back as an answer, refused below.
       response = await pool.request({ origin: base.origin, path: base.pathPrefix + call.path, method: call.method, headers: headersOf(call), body: call.body, signal: undiciSignal(signal) })
     } catch (error) {
       throw failureOfThrown(error, signal)
     }
     const status = response.statusCode
-    if (status < 300 || (passClientsAnswers && isClientsAnswer(status))) return response
-    throw await failureOfAnswer(status, name => headerValue(response.headers, name), () => response.body.text())
-  }
-
-  /** Reads a whole answer body under the call's deadline. */
-  async function readText (response: Dispatcher.ResponseData, signal: Departure): Promise<string> {
-    try {
-      return await response.body.text()
-    } catch (error) {
-      throw failureOfThrown(error, signal)
-    }
+    if (status < 300) return response
+    throw failureOfAnswer(status, name => headerValue(response.headers, name), await response.body.text().catch(() => ''))
   }
 
   /**
@@ -108,7 +124,7 @@ export function createFalTransport ({ credentials, endpoints, pool }: FalTranspo
     } catch (error) {
       throw failureOfThrown(error, signal)
     }
-    if (response.status >= 300) throw await failureOfAnswer(response.status, name => response.headers.get(name) ?? undefined, () => response.text())
+    if (response.status >= 300) throw failureOfAnswer(response.status, name => response.headers.get(name) ?? undefined, await response.text().catch(() => ''))
     return response as unknown as Response
   }
 
@@ -122,7 +138,7 @@ export function createFalTransport ({ credentials, endpoints, pool }: FalTranspo
     }
   }
 
-  return { request, readText, clientFetch, parseSuccess }
+  return { requestWhole, requestStream, clientFetch, parseSuccess }
 }
 
 export type FalTransport = ReturnType<typeof createFalTransport>

@@ -17,6 +17,7 @@ import {
   type UploadTarget
 } from './fal-target.js'
 import { createFalTransport, type FalTransportOptions } from './fal-transport.js'
+import type { WholeAnswer } from './whole-answer.js'
 
 export interface FalUpstreamOptions extends FalTransportOptions {
   /** Deadlines, breakers and retries of every call (call-policy.ts). */
@@ -53,11 +54,7 @@ export interface FalJson {
 }
 
 /** fal's whole answer, read under the call's deadline, for the proxy to pass on. */
-export interface RelayedAnswer {
-  statusCode: number
-  headers: IncomingHttpHeaders
-  text: string
-}
+export type RelayedAnswer = WholeAnswer
 
 export interface RelayedSubmit extends RelayedAnswer {
   requestId: string
@@ -116,8 +113,8 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
   })
 
   async function readJson (target: StatusTarget | ResultTarget, signal: Deadline): Promise<FalJson> {
-    const response = await transport.request(falAddressOf(target), signal)
-    return { statusCode: response.statusCode, body: transport.parseSuccess(await transport.readText(response, signal)) }
+    const answer = await transport.requestWhole(falAddressOf(target), signal)
+    return { statusCode: answer.statusCode, body: transport.parseSuccess(answer.text) }
   }
 
   async function relay (target: SubmitTarget, call: RelayCall): Promise<RelayedSubmit>
@@ -125,8 +122,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
   async function relay (target: SubmitTarget | CancelTarget | UploadTarget | RunTarget, call: RelayCall): Promise<RelayedAnswer | RelayedSubmit> {
     return await policy(target.operation, call.signal, async signal => {
       const mustSucceed = target.operation === 'submit' || target.operation === 'run'
-      const response = await transport.request({ ...falAddressOf(target), jobHeaders: call.jobHeaders, body: call.body }, signal, !mustSucceed)
-      const answer = { statusCode: response.statusCode, headers: response.headers, text: await transport.readText(response, signal) }
+      const answer = await transport.requestWhole({ ...falAddressOf(target), jobHeaders: call.jobHeaders, body: call.body }, signal, !mustSucceed)
       return target.operation === 'submit' ? { ...answer, ...accepted(transport.parseSuccess(answer.text)) } : answer
     })
   }
@@ -176,7 +172,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
 
     async openStatusStream (target, signal) {
       return await policy('stream', signal, async deadline => {
-        const response = await streams.request({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline)
+        const response = await streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline)
         if (response.statusCode !== 200 || !String(response.headers['content-type']).startsWith('text/event-stream')) {
           await response.body.dump().catch(() => {})
           throw new FalFailure({ kind: 'malformed' }, { excerpt: credentials.excerpt(`a ${response.statusCode} answer of type ${String(response.headers['content-type'])} to a status stream`) })
@@ -190,7 +186,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
     async openRunStream (target, call) {
       // Long-lived like a status stream, so on the streams' pool: polls and submits keep theirs.
       return await policy('run-stream', call.signal, async deadline => {
-        const response = await streams.request({ ...falAddressOf(target), accept: 'text/event-stream', jobHeaders: call.jobHeaders, body: call.body }, deadline)
+        const response = await streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream', jobHeaders: call.jobHeaders, body: call.body }, deadline)
         return { headers: response.headers, events: response.body }
       })
     }
