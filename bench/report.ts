@@ -1,6 +1,7 @@
 import type { Quiet } from './machine.js'
 import type { TrackedMemory } from './memory.js'
 import type { ProfileSummary, SelfTime } from './profile.js'
+import type { OnCpuProfile } from './on-cpu-profile.js'
 
 export interface TargetSummary {
   key: string
@@ -33,6 +34,13 @@ export interface HalfLoad {
   failures: number
 }
 
+/** One target of the on-CPU breakdown: perf's samples by area, and the process's CPU per poll from /proc. */
+export interface OnCpuRow {
+  label: string
+  cpuUsPerPoll: number | undefined
+  profile: OnCpuProfile
+}
+
 export interface ReportInput {
   date: string
   command: string
@@ -46,6 +54,8 @@ export interface ReportInput {
   halfLoad: HalfLoad[]
   memory: TrackedMemory[]
   profile: Array<{ label: string, summary: ProfileSummary }> | { error: string }
+  /** perf's on-CPU breakdown of the bare forwarder and both routes (on-cpu-profile.ts). */
+  onCpu: OnCpuRow[] | { error: string }
   chartFile: string
   /** The upstream-calls section, rendered. */
   upstreamCalls: string
@@ -302,6 +312,7 @@ export function renderReport (input: ReportInput): string {
     ...checks(input).map(c => `| ${c.goal} | ${c.measured} | ${c.met ? 'met' : '**missed**'} | ${c.margin} |`),
     '',
     ...(input.findings === undefined ? [] : [input.findings.trim(), '']),
+    ...onCpuSection(input.onCpu, s.connections),
     '## Profile',
     ''
   )
@@ -347,4 +358,27 @@ export function renderReport (input: ReportInput): string {
     ''
   )
   return lines.join('\n')
+}
+
+/** Where the CPU of a poll goes, by area, with perf's on-CPU samples: the bare forwarder beside both routes. */
+function onCpuSection (onCpu: ReportInput['onCpu'], connections: number): string[] {
+  const lines = ['## Where a poll\'s CPU goes (perf, on-CPU samples)', '']
+  if ('error' in onCpu) return [...lines, `Not measured: ${onCpu.error}.`, '']
+  const areas = [...new Set(onCpu.flatMap(row => row.profile.areas.map(a => a.area)))]
+  const usOf = (row: OnCpuRow, area: string): number => row.profile.areas.find(a => a.area === area)?.usPerPoll ?? 0
+  const gateway = onCpu[1]
+  const ranked = gateway === undefined ? areas : areas.sort((a, b) => usOf(gateway, b) - usOf(gateway, a))
+  const shown = ranked.filter(area => onCpu.some(row => usOf(row, area) >= 0.3))
+  const fixed = (n: number | undefined): string => n === undefined ? '?' : n.toFixed(1)
+  return [
+    ...lines,
+    `Each target alone, ${connections} connections, its polls sampled by \`perf record -e cpu-clock\` (the kernel samples a process only while it runs, so waiting for a core counts nowhere; V8's \`--cpu-prof\` below samples on the wall clock and counts that wait inside the call it follows). Each sample is charged to the innermost JavaScript frame on its stack, so V8's builtins, garbage collection and the kernel work a call causes count where the call was made. Figures are µs of the main thread per poll; areas under 0.3 µs everywhere are left out.`,
+    '',
+    `| area | ${onCpu.map(row => row.label).join(' | ')} |`,
+    `| --- | ${onCpu.map(() => '---:').join(' | ')} |`,
+    ...shown.map(area => `| \`${area}\` | ${onCpu.map(row => fixed(usOf(row, area))).join(' | ')} |`),
+    `| **sampled, main thread** | ${onCpu.map(row => `**${fixed(row.profile.usPerPoll)}**`).join(' | ')} |`,
+    `| whole process, from /proc | ${onCpu.map(row => fixed(row.cpuUsPerPoll)).join(' | ')} |`,
+    ''
+  ]
 }

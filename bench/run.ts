@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +13,8 @@ import { measureStatusStreams, renderStatusStreams } from './status-streams.js'
 import { runPaced } from './paced.js'
 import { freePort, killAllChildren, startChild, type Child } from './processes.js'
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './profile.js'
-import { renderReport, type HalfLoad, type ReportInput, type TargetSummary } from './report.js'
+import { PERF_NODE_FLAGS, perfWorks, recordOnCpu, removePerfMap, summariseOnCpu } from './on-cpu-profile.js'
+import { renderReport, type HalfLoad, type OnCpuRow, type ReportInput, type TargetSummary } from './report.js'
 import { median } from './stats.js'
 import { fetchPatiently, submitJobs } from './submit.js'
 import { measureCatalogSubmits, renderSubmitRows } from './catalog-submit.js'
@@ -27,8 +28,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const QUICK = process.env.BENCH_QUICK === '1'
 /**
  * BENCH_ONLY=profile: only the profiling run, its summary on stderr; BENCH_ONLY=cpu: only CPU µs
- * per poll of the floor, the bare forwarder and both routes, over a fixed count of polls. Both to
- * look at a change quickly, and to bound what a run costs the machine's other users.
+ * per poll of the floor, the bare forwarder and both routes, over a fixed count of polls;
+ * BENCH_ONLY=perf: only perf's on-CPU breakdown. To look at a change quickly, and to bound what a
+ * run costs the machine's other users.
  */
 const ONLY = process.env.BENCH_ONLY
 const CPU_POLLS = QUICK ? 3000 : 20_000
@@ -42,6 +44,8 @@ const SETTINGS = {
   logLevel: 'warn'
 }
 const PROFILE_DURATION_S = QUICK ? 2 : 5
+/** Polls per target of the on-CPU breakdown (perf samples ~3,000 times per second of CPU). */
+const ON_CPU_POLLS = QUICK ? 5000 : 40_000
 const TRACKED_REQUESTS = QUICK ? 100_000 : 1_000_000
 // On 2 cores any other process's work comes straight out of the figures: wait for a quiet machine.
 const QUIET_THRESHOLD = 0.15
@@ -291,6 +295,46 @@ async function profileGateway (emulatorUrl: string): Promise<{ sections: Array<{
   }
 }
 
+/**
+ * perf's on-CPU samples (on-cpu-profile.ts) of the bare forwarder and of both gateway routes
+ * (memory store), ON_CPU_POLLS polls each, one after the other: what the gateway adds, by area.
+ */
+async function onCpuBreakdown (emulatorUrl: string): Promise<OnCpuRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'fal-gateway-perf-'))
+  const [gateway, bare] = await Promise.all([
+    startGateway('gateway under perf', emulatorUrl, {}, PERF_NODE_FLAGS),
+    startChild({ name: 'bare forwarder under perf', script: join(ROOT, 'bench/children/bare-forwarder.ts'), nodeArgs: PERF_NODE_FLAGS, env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_URL: emulatorUrl }, ready: { ipc: true } })
+  ])
+  const rows: OnCpuRow[] = []
+  try {
+    const ids = await submitJobs({ url: gateway.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })
+    const targets: Array<{ label: string, child: Child, poll: (id: string) => Poll }> = [
+      { label: 'bare forwarder', child: bare, poll: typedPoll },
+      { label: 'typed status route', child: gateway, poll: typedPoll },
+      { label: '/api/fal/proxy', child: gateway, poll: proxyPoll }
+    ]
+    for (const [i, { label, child, poll }] of targets.entries()) {
+      const pid = child.process.pid as number
+      const next = cycle(ids, poll)
+      await runLoad({ url: child.url, connections: SETTINGS.connections, durationS: 600, amount: ON_CPU_POLLS / 4, next })
+      const file = join(dir, `${i}.data`)
+      const recording = recordOnCpu(pid, file)
+      const cpuBefore = processCpuMs(pid)
+      const result = await runLoad({ url: child.url, connections: SETTINGS.connections, durationS: 600, amount: ON_CPU_POLLS, next })
+      const cpuAfter = processCpuMs(pid)
+      await recording.stop()
+      const cpuUsPerPoll = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / result.responses
+      rows.push({ label, cpuUsPerPoll, profile: summariseOnCpu(file, result.responses, ROOT) })
+      log(`on-CPU: ${label.padEnd(20)} ${rows.at(-1)?.profile.usPerPoll.toFixed(0) ?? '?'} µs / poll sampled on the main thread`)
+    }
+  } finally {
+    await Promise.all([gateway, bare].map(child => child.stop()))
+    for (const child of [gateway, bare]) removePerfMap(child.process.pid as number)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return rows
+}
+
 // V8's profile timestamps are microseconds of the monotonic clock that process.hrtime reads.
 function nowUs (): number {
   return Number(process.hrtime.bigint() / 1000n)
@@ -318,6 +362,7 @@ async function main (): Promise<void> {
   })
   if (ONLY === 'profile') return await profileOnly()
   if (ONLY === 'cpu') return await cpuOnly()
+  if (ONLY === 'perf') return await onCpuOnly()
   log('starting redis-server, the emulators, forwarders, gateways and the official proxy')
   redis = await startRedisServer()
   const [emulator, cachedEmulator] = await Promise.all([startEmulator(), startEmulator('emulator of the cached gateway')])
@@ -436,6 +481,13 @@ async function main (): Promise<void> {
   } catch (error) {
     profile = { error: (error as Error).message }
   }
+  let onCpu: ReportInput['onCpu']
+  if (perfWorks()) {
+    log('on-CPU breakdown with perf')
+    onCpu = await onCpuBreakdown(emulator.url).catch((error: unknown) => ({ error: (error as Error).message }))
+  } else {
+    onCpu = { error: '`perf` is not installed or may not sample here (Debian: linux-perf)' }
+  }
   await emulator.stop()
   await redis.stop()
 
@@ -485,6 +537,7 @@ async function main (): Promise<void> {
     halfLoad,
     memory: memoryResults,
     profile,
+    onCpu,
     chartFile: CHART_FILE,
     upstreamCalls,
     catalogSubmits,
@@ -515,6 +568,21 @@ async function profileOnly (): Promise<void> {
     }
   }
   log(`CPU profile: ${file}`)
+}
+
+/** BENCH_ONLY=perf: the on-CPU breakdown alone, on stderr. */
+async function onCpuOnly (): Promise<void> {
+  if (!perfWorks()) throw new Error('perf is not installed or may not sample here (Debian: linux-perf)')
+  const emulator = await startEmulator()
+  try {
+    const rows = await onCpuBreakdown(emulator.url)
+    const areas = [...new Set(rows.flatMap(row => row.profile.areas.map(a => a.area)))]
+    for (const area of areas) {
+      process.stderr.write(`${rows.map(row => (row.profile.areas.find(a => a.area === area)?.usPerPoll ?? 0).toFixed(2).padStart(8)).join('')}  ${area}\n`)
+    }
+  } finally {
+    await emulator.stop()
+  }
 }
 
 /** BENCH_ONLY=cpu: CPU µs per poll over CPU_POLLS polls per target and round, rounds interleaved. */
