@@ -10,8 +10,13 @@ import { rmSync } from 'node:fs'
  * and the kernel work a call causes count where the call was made), then summed by area.
  */
 
-/** Node flags that let perf name JIT-compiled and interpreted JavaScript frames. */
-export const PERF_NODE_FLAGS = ['--perf-basic-prof', '--interpreted-frames-native-stack']
+/**
+ * Node flags that let perf name JIT-compiled and interpreted JavaScript frames. They also turn on
+ * V8's log, which would land in the working directory: it goes to `logFile` instead.
+ */
+export function perfNodeFlags (logFile: string): string[] {
+  return ['--perf-basic-prof', '--interpreted-frames-native-stack', '--no-logfile-per-isolate', `--logfile=${logFile}`]
+}
 const FREQUENCY_HZ = 2999
 
 export interface OnCpuArea {
@@ -66,7 +71,7 @@ export function summariseOnCpu (file: string, polls: number, root: string): OnCp
   }
 }
 
-/** perf's map files of a process run with PERF_NODE_FLAGS, left in /tmp by node. */
+/** perf's map file of a process run with perfNodeFlags, left in /tmp by node. */
 export function removePerfMap (pid: number): void {
   rmSync(`/tmp/perf-${pid}.map`, { force: true })
 }

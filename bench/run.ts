@@ -13,7 +13,7 @@ import { measureStatusStreams, renderStatusStreams } from './status-streams.js'
 import { runPaced } from './paced.js'
 import { freePort, killAllChildren, startChild, type Child } from './processes.js'
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './profile.js'
-import { PERF_NODE_FLAGS, perfWorks, recordOnCpu, removePerfMap, summariseOnCpu } from './on-cpu-profile.js'
+import { perfNodeFlags, perfWorks, recordOnCpu, removePerfMap, summariseOnCpu } from './on-cpu-profile.js'
 import { renderReport, type HalfLoad, type OnCpuRow, type ReportInput, type TargetSummary } from './report.js'
 import { median } from './stats.js'
 import { fetchPatiently, submitJobs } from './submit.js'
@@ -302,8 +302,8 @@ async function profileGateway (emulatorUrl: string): Promise<{ sections: Array<{
 async function onCpuBreakdown (emulatorUrl: string): Promise<OnCpuRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'fal-gateway-perf-'))
   const [gateway, bare] = await Promise.all([
-    startGateway('gateway under perf', emulatorUrl, {}, PERF_NODE_FLAGS),
-    startChild({ name: 'bare forwarder under perf', script: join(ROOT, 'bench/children/bare-forwarder.ts'), nodeArgs: PERF_NODE_FLAGS, env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_URL: emulatorUrl }, ready: { ipc: true } })
+    startGateway('gateway under perf', emulatorUrl, {}, perfNodeFlags(join(dir, 'gateway-v8.log'))),
+    startChild({ name: 'bare forwarder under perf', script: join(ROOT, 'bench/children/bare-forwarder.ts'), nodeArgs: perfNodeFlags(join(dir, 'bare-v8.log')), env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_URL: emulatorUrl }, ready: { ipc: true } })
   ])
   const rows: OnCpuRow[] = []
   try {
