@@ -250,6 +250,7 @@ export function renderReport (input: ReportInput): string {
     '- **floor**: the project\'s fal emulator (`src/emulator`), no artificial delay, polled directly;',
     '- **fal-gateway** as production starts it (`src/server.ts`), once with the memory store and once with a private `redis-server` (`REDIS_URL`): validation, per-client rate limits, job slots and request ownership all on. Limits are raised through the environment so the benchmark measures them rather than hits them; request logging is off (`LOG_LEVEL=' + s.logLevel + '`) except in the row that says otherwise;',
     '- **bare forwarder** (`bench/children/bare-forwarder.ts`): `node:http` and one undici `Pool`, checking nothing, piping fal\'s body back: the physical limit of a forwarder on this machine;',
+    '- **Fastify forwarder** (`bench/children/fastify-forwarder.ts`): Fastify with one route in front of the same `Pool`, checking nothing, reading fal\'s answer whole and sending it on (as the gateway must): the framework floor, which separates what Fastify costs from what the gateway\'s own checks cost;',
     '- **@fal-ai/server-proxy** (fal\'s official proxy), its Express adapter set up as its README says, `allowedUrlPatterns` its default list plus the emulator\'s host (what an app following the README has), and once with the emulator\'s host alone (its cost depends on the list);',
     '- **cached rows**: one more gateway with the poll cache on and kept longer than the run (`POLL_PENDING_FRESH_MS`, `POLL_COMPLETED_TTL_MS`): result polls of completed jobs, and status polls of jobs the emulator holds queued, each cache warmed by one poll of every id first. The emulator\'s calls during their loads are counted.',
     '',
@@ -366,7 +367,7 @@ function onCpuSection (onCpu: ReportInput['onCpu'], connections: number): string
   if ('error' in onCpu) return [...lines, `Not measured: ${onCpu.error}.`, '']
   const areas = [...new Set(onCpu.flatMap(row => row.profile.areas.map(a => a.area)))]
   const usOf = (row: OnCpuRow, area: string): number => row.profile.areas.find(a => a.area === area)?.usPerPoll ?? 0
-  const gateway = onCpu[1]
+  const gateway = onCpu.find(row => row.label === 'typed status route')
   const ranked = gateway === undefined ? areas : areas.sort((a, b) => usOf(gateway, b) - usOf(gateway, a))
   const shown = ranked.filter(area => onCpu.some(row => usOf(row, area) >= 0.3))
   const fixed = (n: number | undefined): string => n === undefined ? '?' : n.toFixed(1)

@@ -296,20 +296,23 @@ async function profileGateway (emulatorUrl: string): Promise<{ sections: Array<{
 }
 
 /**
- * perf's on-CPU samples (on-cpu-profile.ts) of the bare forwarder and of both gateway routes
- * (memory store), ON_CPU_POLLS polls each, one after the other: what the gateway adds, by area.
+ * perf's on-CPU samples (on-cpu-profile.ts) of the bare and Fastify forwarders and of both
+ * gateway routes (memory store), ON_CPU_POLLS polls each, one after the other: what the framework
+ * and then the gateway add, by area.
  */
 async function onCpuBreakdown (emulatorUrl: string): Promise<OnCpuRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'fal-gateway-perf-'))
-  const [gateway, bare] = await Promise.all([
+  const [gateway, bare, fastifyFloor] = await Promise.all([
     startGateway('gateway under perf', emulatorUrl, {}, perfNodeFlags(join(dir, 'gateway-v8.log'))),
-    startChild({ name: 'bare forwarder under perf', script: join(ROOT, 'bench/children/bare-forwarder.ts'), nodeArgs: perfNodeFlags(join(dir, 'bare-v8.log')), env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_URL: emulatorUrl }, ready: { ipc: true } })
+    startForwarder('bare-forwarder', emulatorUrl, perfNodeFlags(join(dir, 'bare-v8.log'))),
+    startForwarder('fastify-forwarder', emulatorUrl, perfNodeFlags(join(dir, 'fastify-v8.log')))
   ])
   const rows: OnCpuRow[] = []
   try {
     const ids = await submitJobs({ url: gateway.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })
     const targets: Array<{ label: string, child: Child, poll: (id: string) => Poll }> = [
       { label: 'bare forwarder', child: bare, poll: typedPoll },
+      { label: 'Fastify forwarder', child: fastifyFloor, poll: typedPoll },
       { label: 'typed status route', child: gateway, poll: typedPoll },
       { label: '/api/fal/proxy', child: gateway, poll: proxyPoll }
     ]
@@ -328,8 +331,8 @@ async function onCpuBreakdown (emulatorUrl: string): Promise<OnCpuRow[]> {
       log(`on-CPU: ${label.padEnd(20)} ${rows.at(-1)?.profile.usPerPoll.toFixed(0) ?? '?'} µs / poll sampled on the main thread`)
     }
   } finally {
-    await Promise.all([gateway, bare].map(child => child.stop()))
-    for (const child of [gateway, bare]) removePerfMap(child.process.pid as number)
+    await Promise.all([gateway, bare, fastifyFloor].map(child => child.stop()))
+    for (const child of [gateway, bare, fastifyFloor]) removePerfMap(child.process.pid as number)
     rmSync(dir, { recursive: true, force: true })
   }
   return rows
@@ -373,19 +376,15 @@ async function main (): Promise<void> {
     ready: { ipc: true }
   })
   const cachedEnv = { POLL_CACHE_MAX_BYTES: String(64 * 1024 * 1024), POLL_PENDING_FRESH_MS: CACHE_KEPT_MS, POLL_COMPLETED_TTL_MS: CACHE_KEPT_MS }
-  const [memory, redisBacked, memoryInfo, cached, officialReadme, officialEmulatorOnly, bare] = await Promise.all([
+  const [memory, redisBacked, memoryInfo, cached, officialReadme, officialEmulatorOnly, bare, fastifyFloor] = await Promise.all([
     startGateway('gateway (memory store)', emulator.url),
     startGateway('gateway (Redis store)', emulator.url, { REDIS_URL: redis.url }),
     startGateway('gateway (memory store, info logs)', emulator.url, { LOG_LEVEL: 'info' }),
     startGateway('gateway (memory store, cache on)', cachedEmulator.url, cachedEnv),
     official('default'),
     official('emulator'),
-    startChild({
-      name: 'bare forwarder',
-      script: join(ROOT, 'bench/children/bare-forwarder.ts'),
-      env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_URL: emulator.url },
-      ready: { ipc: true }
-    })
+    startForwarder('bare-forwarder', emulator.url),
+    startForwarder('fastify-forwarder', emulator.url)
   ])
 
   log(`submitting ${SETTINGS.requestIds} jobs through each gateway, as the benchmark client`)
@@ -424,6 +423,14 @@ async function main (): Promise<void> {
     pid: bare.process.pid,
     next: cycle(memoryIds, typedPoll)
   }
+  const fastifyTarget: Target = {
+    key: 'fastify-floor',
+    label: 'Fastify + undici Pool forwarder, one route, nothing checked (framework floor)',
+    kind: 'bare',
+    url: fastifyFloor.url,
+    pid: fastifyFloor.process.pid,
+    next: cycle(memoryIds, typedPoll)
+  }
   const onMemory = { kind: 'gateway' as const, url: memory.url, pid: memory.process.pid }
   const onRedis = { kind: 'gateway' as const, url: redisBacked.url, pid: redisBacked.process.pid }
   const gateways: Target[] = [
@@ -455,6 +462,7 @@ async function main (): Promise<void> {
     officialTarget(officialReadme, 'official', '@fal-ai/server-proxy (Express), README allowlist + emulator host'),
     officialTarget(officialEmulatorOnly, 'official-emulator-only', '@fal-ai/server-proxy (Express), emulator host only'),
     bareTarget,
+    fastifyTarget,
     ...gateways,
     infoLogs,
     ...cachedTargets,
@@ -468,7 +476,7 @@ async function main (): Promise<void> {
   const afterPeaks = cpuSnapshot()
   const halfLoad = await measureHalfLoad(gateways, floor, peaks)
   const conditions = { quiet, peakOthers: othersShare(beforePeaks, afterPeaks), halfLoadOthers: othersShare(afterPeaks, cpuSnapshot()) }
-  await Promise.all([memory, redisBacked, memoryInfo, cached, officialReadme, officialEmulatorOnly, bare, ...(before?.children ?? [])].map(child => child.stop()))
+  await Promise.all([memory, redisBacked, memoryInfo, cached, officialReadme, officialEmulatorOnly, bare, fastifyFloor, ...(before?.children ?? [])].map(child => child.stop()))
   await cachedEmulator.stop()
 
   log('profiling a gateway under load')
@@ -551,6 +559,11 @@ async function main (): Promise<void> {
   log(`wrote BENCHMARKS.md and ${CHART_FILE}${profileFile === undefined ? '' : `; CPU profile: ${profileFile}`}`)
 }
 
+/** One of the reference forwarders of bench/children (bare-forwarder, fastify-forwarder), in front of the emulator. */
+async function startForwarder (name: 'bare-forwarder' | 'fastify-forwarder', emulatorUrl: string, nodeArgs: string[] = []): Promise<Child> {
+  return await startChild({ name, script: join(ROOT, `bench/children/${name}.ts`), nodeArgs, env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_URL: emulatorUrl }, ready: { ipc: true } })
+}
+
 /** An emulator in a process of its own: the floor and upstream of every forwarder, or the cached gateway's alone. */
 async function startEmulator (name = 'emulator'): Promise<Child> {
   return await startChild({ name, script: join(ROOT, 'bench/children/emulator.ts'), env: { ...BASE_ENV, FAL_KEY }, ready: { ipc: true } })
@@ -589,16 +602,18 @@ async function onCpuOnly (): Promise<void> {
 async function cpuOnly (): Promise<void> {
   redis = await startRedisServer()
   const emulator = await startEmulator()
-  const [memory, redisBacked, bare] = await Promise.all([
+  const [memory, redisBacked, bare, fastifyFloor] = await Promise.all([
     startGateway('gateway (memory store)', emulator.url),
     startGateway('gateway (Redis store)', emulator.url, { REDIS_URL: redis.url }),
-    startChild({ name: 'bare forwarder', script: join(ROOT, 'bench/children/bare-forwarder.ts'), env: { ...BASE_ENV, FAL_KEY, BENCH_EMULATOR_URL: emulator.url }, ready: { ipc: true } })
+    startForwarder('bare-forwarder', emulator.url),
+    startForwarder('fastify-forwarder', emulator.url)
   ])
   const [ids, redisIds] = await Promise.all([memory, redisBacked].map(gateway => submitJobs({ url: gateway.url, appId: APP_ID, count: SETTINGS.requestIds, headers: {} })))
   if (ids === undefined || redisIds === undefined) throw new Error('submits failed')
   const targets: Target[] = [
     { key: 'floor', label: 'emulator directly (floor)', kind: 'floor', url: emulator.url, pid: emulator.process.pid, next: cycle(ids, id => ({ path: `/${APP_ID}/requests/${id}/status?logs=0`, headers: { authorization: `Key ${FAL_KEY}` } })) },
     { key: 'bare', label: 'bare forwarder', kind: 'bare', url: bare.url, pid: bare.process.pid, next: cycle(ids, typedPoll) },
+    { key: 'fastify-floor', label: 'Fastify forwarder (framework floor)', kind: 'bare', url: fastifyFloor.url, pid: fastifyFloor.process.pid, next: cycle(ids, typedPoll) },
     { key: 'typed-memory', label: 'typed status route, memory store', kind: 'gateway', url: memory.url, pid: memory.process.pid, next: cycle(ids, typedPoll) },
     { key: 'proxy-memory', label: 'proxy route, memory store', kind: 'gateway', url: memory.url, pid: memory.process.pid, next: cycle(ids, proxyPoll) },
     { key: 'typed-redis', label: 'typed status route, Redis store', kind: 'gateway', url: redisBacked.url, pid: redisBacked.process.pid, next: cycle(redisIds, typedPoll) },
@@ -622,7 +637,7 @@ async function cpuOnly (): Promise<void> {
       log(`${target.label.padEnd(58)} ${us === undefined ? '?' : us.toFixed(0).padStart(5)} µs / poll`)
     }
   }
-  await Promise.all([memory, redisBacked, bare, emulator, ...(before?.children ?? [])].map(child => child.stop()))
+  await Promise.all([memory, redisBacked, bare, fastifyFloor, emulator, ...(before?.children ?? [])].map(child => child.stop()))
   for (const target of targets) {
     const figures = cpu.get(target.key) ?? []
     log(`median ${target.label.padEnd(58)} ${figures.length === 0 ? '?' : median(figures).toFixed(0).padStart(5)} µs / poll  (${figures.map(n => n.toFixed(0)).join(', ')})`)
