@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
+import { sourceOf } from './profile.js'
 
 /**
  * Where a poll's CPU time goes, from `perf record -e cpu-clock`: the kernel samples a process
@@ -82,7 +83,7 @@ function areaOf (frame: string, root: string): string {
   if (modules !== null) return modules[1] as string
   const project = frame.indexOf(root)
   if (project >= 0) {
-    const path = frame.slice(project + root.length).replace(/[:\s].*$/, '')
+    const path = sourceOf(frame.slice(project + root.length).replace(/[:\s].*$/, ''))
     return /^(src\/[^/]+)\//.exec(path)?.[1] ?? path
   }
   const internal = /node:([\w/]+)/.exec(frame)

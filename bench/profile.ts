@@ -111,9 +111,14 @@ function locate (url: string, root: string): string {
   if (url === '') return ''
   if (url.startsWith('file://')) {
     const path = relative(root, fileURLToPath(url))
-    return path.startsWith('..') ? fileURLToPath(url) : path
+    return path.startsWith('..') ? fileURLToPath(url) : sourceOf(path)
   }
   return url
+}
+
+/** The gateway runs compiled: `dist/upstream/deadline.js` is named as its source, `src/upstream/deadline.ts`. */
+export function sourceOf (path: string): string {
+  return path.startsWith('dist/') ? `src/${path.slice('dist/'.length).replace(/\.js$/, '.ts')}` : path
 }
 
 // Lines of TypeScript run through tsx are lines of the transpiled code, not of the source.
