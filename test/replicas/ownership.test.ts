@@ -1,4 +1,5 @@
 import t from 'tap'
+import { Redis } from 'ioredis'
 import { KEYS, signToken, writePolicyFile } from '../plugins/policy-fixture.js'
 import { UNKNOWN_REQUEST_ID, callsAbout, operateVia, startCluster, submitVia, type RequestOperation, type Route } from './cluster.js'
 
@@ -60,4 +61,36 @@ t.test('a request belongs to the client that submitted it, on every replica and 
   t.equal(cancel.status, 202, 'alice cancels it on replica A through the typed route')
   const proxyStream = await operateVia(a, 'proxy', 'stream', second, { bearer: KEYS.alice })
   t.equal(proxyStream.status, 200, 'alice streams its status through the proxy on replica A')
+})
+
+/** How many GET commands the Redis server has run. */
+async function redisGets (redis: Redis): Promise<number> {
+  const stats = await redis.info('commandstats')
+  return Number(/cmdstat_get:calls=(\d+)/.exec(stats)?.[1] ?? 0)
+}
+
+t.test('a job\'s polls ask Redis who owns it once per replica, and the owner it remembers still refuses others', async t => {
+  // Caching off: every poll then goes through admission to fal, and the only GETs are ownership lookups.
+  const { emulator, gateways, redis } = await startCluster(t, { replicas: 2, env: { POLICY_FILE: writePolicyFile(t), POLL_CACHE_MAX_BYTES: '0', POLL_PENDING_FRESH_MS: '0' } })
+  emulator.jobs.hold({ phase: 'IN_QUEUE' })
+  const [a, b] = gateways as [typeof gateways[0], typeof gateways[0]]
+  const observer = new Redis(redis!.url)
+  t.teardown(() => observer.quit())
+
+  const submitted = await submitVia(a, 'typed', { bearer: KEYS.alice })
+  t.equal(submitted.status, 202, 'alice submits on replica A')
+  const id = submitted.json().request_id as string
+
+  for (const [name, gateway, lookups] of [['A, which recorded the owner', a, 0], ['B', b, 1]] as const) {
+    const before = await redisGets(observer)
+    for (let i = 0; i < 10; i++) {
+      const polled = await operateVia(gateway, ROUTES[i % 2] as Route, 'status', id, { bearer: KEYS.alice })
+      t.equal(polled.status, 202, `poll ${i + 1} on ${name} is answered`)
+    }
+    t.equal(await redisGets(observer) - before, lookups, `10 polls on replica ${name} asked Redis for the owner ${lookups} time(s)`)
+    const intruder = await operateVia(gateway, 'typed', 'status', id, { bearer: KEYS.bob })
+    t.equal(intruder.status, 404, `bob's poll on replica ${name} is still refused`)
+  }
+  t.equal(callsAbout(emulator, id), 20, 'every one of alice\'s polls reached fal, and none of bob\'s')
+  emulator.jobs.release({ requestId: id })
 })

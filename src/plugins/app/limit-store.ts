@@ -4,6 +4,7 @@ import type { LimitStore } from '../../limits/limit-store.js'
 import { createMemoryLimitStore } from '../../limits/memory-store.js'
 import { createRedisLimitStore } from '../../limits/redis-store.js'
 import { createFallbackStore } from '../../limits/fallback-store.js'
+import { withOwnerCache } from '../../limits/owner-cache.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,6 +12,13 @@ declare module 'fastify' {
     limitStore: LimitStore
   }
 }
+
+/**
+ * Owners this node remembers, so a job's polls do not each ask Redis who owns it: about 200 bytes
+ * each, 20 MB at most. A minute at most past an ownership's own expiry (OWNERSHIP_TTL_MS, a day
+ * by default) is the price.
+ */
+const OWNER_CACHE = { maxEntries: 100_000, ttlMs: 60_000 }
 
 /** Chooses and owns the store: in Redis when there is one (plugins/app/redis.ts), else in memory. */
 export default fp<{ config: Config }>(async function limitStore (fastify, { config }) {
@@ -21,9 +29,9 @@ export default fp<{ config: Config }>(async function limitStore (fastify, { conf
   }
   const log = fastify.log.child({ component: 'redis' })
   const shared = createRedisLimitStore({ client: redis, replicaAcks: config.redis.replicaAcks })
-  const store = config.redis.failMode === 'open'
+  const store = withOwnerCache(config.redis.failMode === 'open'
     ? createFallbackStore(shared, createMemoryLimitStore(), () => { log.warn('redis unreachable: counting on this node (REDIS_FAIL_MODE=open)') })
-    : shared
+    : shared, OWNER_CACHE)
   fastify.decorate('limitStore', store)
   fastify.addHook('onClose', async () => { await store.close() })
 }, { name: 'limit-store', dependencies: ['redis'] })
