@@ -5,9 +5,6 @@ import { createSpendMetrics } from './spend-metrics.js'
 export const CIRCUIT_STATES = { closed: 0, 'half-open': 1, open: 2 } as const
 export type CircuitState = keyof typeof CIRCUIT_STATES
 
-/** Where an upstream call ended: fal's answer class, or why there was none. */
-export type UpstreamOutcome = 'ok' | 'client_error' | 'server_error' | 'timeout' | 'error'
-
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 /**
@@ -50,7 +47,7 @@ export function createGatewayMetrics () {
     }),
     upstreamDuration: new Histogram({
       name: 'fal_gateway_upstream_request_duration_seconds',
-      help: "Time from sending a call to fal to fal's response headers (or the failure), by model, operation and outcome",
+      help: 'Time from sending a call to fal to its answer (the headers of a stream, the whole body otherwise) or the failure, by model, operation and outcome',
       labelNames: ['model', 'operation', 'outcome'] as const,
       buckets: LATENCY_BUCKETS,
       registers

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Agent } from 'undici'
 import type { Readable } from 'node:stream'
 import { createFalClient } from '@fal-ai/client'
+import type { CallEvents } from './call-events.js'
 import type { CallPolicy } from './call-policy.js'
 import type { Deadline } from './deadline.js'
 import type { Departure } from './departure.js'
@@ -24,6 +25,8 @@ export interface FalUpstreamOptions extends FalTransportOptions {
   policy: CallPolicy
   /** Status streams' own pool (connection-pool.ts); without one they share `pool`. */
   streamPool?: Agent
+  /** Where every call that goes out is reported once it ends (for metrics). */
+  events: CallEvents
 }
 
 export interface SubmitCall {
@@ -98,7 +101,7 @@ export interface FalUpstream {
  * per call than the HTTP itself (BENCHMARKS.md). Both go through one transport, so
  * the key, the headers, redirects and failures are handled in one place (fal-transport.ts).
  */
-export function createFalUpstream ({ credentials, endpoints, pool, streamPool, policy }: FalUpstreamOptions): FalUpstream {
+export function createFalUpstream ({ credentials, endpoints, pool, streamPool, policy, events }: FalUpstreamOptions): FalUpstream {
   const transport = createFalTransport({ credentials, endpoints, pool })
   const streams = streamPool === undefined ? transport : createFalTransport({ credentials, endpoints, pool: streamPool })
   const client = createFalClient({
@@ -113,7 +116,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
   })
 
   async function readJson (target: StatusTarget | ResultTarget, signal: Deadline): Promise<FalJson> {
-    const answer = await transport.requestWhole(falAddressOf(target), signal)
+    const answer = await events.watch(target.operation, target.appId, () => transport.requestWhole(falAddressOf(target), signal))
     return { statusCode: answer.statusCode, body: transport.parseSuccess(answer.text) }
   }
 
@@ -122,7 +125,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
   async function relay (target: SubmitTarget | CancelTarget | UploadTarget | RunTarget, call: RelayCall): Promise<RelayedAnswer | RelayedSubmit> {
     return await policy(target.operation, call.signal, async signal => {
       const mustSucceed = target.operation === 'submit' || target.operation === 'run'
-      const answer = await transport.requestWhole({ ...falAddressOf(target), jobHeaders: call.jobHeaders, body: call.body }, signal, !mustSucceed)
+      const answer = await events.watch(target.operation, modelOf(target), () => transport.requestWhole({ ...falAddressOf(target), jobHeaders: call.jobHeaders, body: call.body }, signal, !mustSucceed))
       return target.operation === 'submit' ? { ...answer, ...accepted(transport.parseSuccess(answer.text)) } : answer
     })
   }
@@ -138,14 +141,15 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
     async submit (target, call) {
       return await policy('submit', call.signal, async signal => {
         try {
-          return accepted(await client.queue.submit(target.endpointId, {
+          // With JSON input the client makes exactly one call: no files of the input to upload first.
+          return accepted(await events.watch('submit', target.endpointId, () => client.queue.submit(target.endpointId, {
             input: call.input,
             webhookUrl: target.webhookUrl,
             headers: call.jobHeaders,
             // The client writes x-fal-queue-priority from this option over any header it is given.
             priority: priorityOf(call.jobHeaders),
             abortSignal: signal.abortSignal
-          }))
+          })))
         } catch (error) {
           throw failureOfThrown(error, signal)
         }
@@ -155,7 +159,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
     async cancel (target, signal) {
       await policy('cancel', signal, async deadline => {
         try {
-          await client.queue.cancel(target.appId, { requestId: target.requestId, abortSignal: deadline.abortSignal })
+          await events.watch('cancel', target.appId, () => client.queue.cancel(target.appId, { requestId: target.requestId, abortSignal: deadline.abortSignal }))
         } catch (error) {
           throw failureOfThrown(error, deadline)
         }
@@ -172,7 +176,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
 
     async openStatusStream (target, signal) {
       return await policy('stream', signal, async deadline => {
-        const response = await streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline)
+        const response = await events.watch('stream', target.appId, () => streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline))
         if (response.statusCode !== 200 || !String(response.headers['content-type']).startsWith('text/event-stream')) {
           await response.body.dump().catch(() => {})
           throw new FalFailure({ kind: 'malformed' }, { excerpt: credentials.excerpt(`a ${response.statusCode} answer of type ${String(response.headers['content-type'])} to a status stream`) })
@@ -186,10 +190,19 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
     async openRunStream (target, call) {
       // Long-lived like a status stream, so on the streams' pool: polls and submits keep theirs.
       return await policy('run-stream', call.signal, async deadline => {
-        const response = await streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream', jobHeaders: call.jobHeaders, body: call.body }, deadline)
+        const response = await events.watch('run-stream', target.endpointId, () => streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream', jobHeaders: call.jobHeaders, body: call.body }, deadline))
         return { headers: response.headers, events: response.body }
       })
     }
+  }
+}
+
+/** The model a call is about, as metrics label it: a storage upload is about none. */
+function modelOf (target: SubmitTarget | CancelTarget | UploadTarget | RunTarget): string {
+  switch (target.operation) {
+    case 'submit': case 'run': return target.endpointId
+    case 'cancel': return target.appId
+    case 'upload': return 'storage'
   }
 }
 

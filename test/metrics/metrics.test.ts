@@ -97,6 +97,22 @@ t.test('fal failing shows as upstream outcomes; circuit state and Redis errors a
   t.ok(samples.has('fal_gateway_redis_errors_total'), 'the Redis error counter is exported')
 })
 
+t.test('every attempt at fal is a call: a status poll retried after fal\'s 503 counts one server_error and one ok', async t => {
+  const gateway = await startGateway(t, { env: { METRICS_TOKEN: TOKEN, POLL_CACHE_MAX_BYTES: '0', POLL_PENDING_FRESH_MS: '0' } })
+  gateway.emulator.jobs.hold({ phase: 'IN_QUEUE' })
+  const submitted = await submit(gateway, ILLUSION, illusionInput)
+  t.equal(submitted.status, 202)
+  gateway.emulator.faults.set({ mode: 'status', status: 503, operations: ['status'], count: 1 })
+  const polled = await gateway.request(`/queue/${ILLUSION}/requests/${submitted.json().request_id as string}/status`)
+  t.equal(polled.status, 202, 'the client never saw the 503: the retry answered')
+  const samples = await scrape(gateway)
+  const calls = (outcome: string) => value(samples, `fal_gateway_upstream_requests_total{model="${ILLUSION}",operation="status",outcome="${outcome}"}`)
+  t.equal(calls('server_error'), 1, 'the first attempt, answered 503')
+  t.equal(calls('ok'), 1, 'the retry')
+  t.equal(value(samples, `fal_gateway_upstream_request_duration_seconds_count{model="${ILLUSION}",operation="status",outcome="ok"}`), 1, 'each timed')
+  t.equal(value(samples, `fal_gateway_upstream_requests_total{model="other",operation="status",outcome="ok"}`), 0, 'labelled by the model, not as other')
+})
+
 t.test('log lines of a request carry its id, the client id and fal\'s request id', async t => {
   const gateway = await startGateway(t)
   const submitted = await submit(gateway, ILLUSION, illusionInput)

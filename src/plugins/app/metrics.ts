@@ -4,7 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
 import { MetricsUnauthorized } from '../../errors/gateway-errors.js'
 import { createGatewayMetrics, type GatewayMetrics } from '../../metrics/gateway-metrics.js'
-import { observeUpstream } from '../../metrics/upstream-observer.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,7 +42,13 @@ export default fp<{ config: Config }>(async function metrics (fastify, { config 
   fastify.decorate('metrics', gauges)
   fastify.decorateRequest('refusalCode', undefined)
 
-  const stopObserving = observeUpstream(gauges, fastify.upstream.endpoints, fastify.catalog.endpoints.flatMap(endpoint => [endpoint.id, endpoint.appId]))
+  // Model labels are the catalog's ids only, anything else `other`, so a client cannot mint label values.
+  const models = new Set(fastify.catalog.endpoints.flatMap(endpoint => [endpoint.id, endpoint.appId]))
+  const stopObserving = fastify.upstream.onCall(({ operation, model, outcome, seconds }) => {
+    const labels = { model: model === 'storage' || models.has(model) ? model : 'other', operation, outcome }
+    gauges.upstreamCalls.inc(labels)
+    gauges.upstreamDuration.observe(labels, seconds)
+  })
   const { breakers } = fastify.upstream
   for (const { operation, state } of breakers.states()) gauges.reportCircuitState(operation, state)
   const stopWatchingBreakers = breakers.onEvent(event => { gauges.reportCircuitState(event.operation, event.state) })

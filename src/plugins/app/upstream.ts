@@ -3,6 +3,7 @@ import type { Agent } from 'undici'
 import type { Config } from '../../config.js'
 import { createCachedReader } from '../../cache/cached-reader.js'
 import { createBreakers, type Breakers } from '../../upstream/breakers.js'
+import { createCallEvents, type CallEvents } from '../../upstream/call-events.js'
 import { createCallPolicy } from '../../upstream/call-policy.js'
 import { createConnectionPool, createStreamPool } from '../../upstream/connection-pool.js'
 import { createFalCredentials } from '../../upstream/fal-credentials.js'
@@ -22,6 +23,8 @@ declare module 'fastify' {
       streamPool: Agent
       /** One circuit breaker per operation: `states()` and `onEvent()` for metrics. */
       breakers: Breakers
+      /** Every call to fal as it ends, for metrics. */
+      onCall: CallEvents['onCall']
     }
   }
 }
@@ -38,13 +41,14 @@ export default fp<{ config: Config }>(async function upstream (fastify, { config
     retry: config.upstreamRetry,
     breakers
   })
-  const direct = createFalUpstream({ credentials: createFalCredentials(config.falKey), endpoints, pool, streamPool, policy })
+  const events = createCallEvents()
+  const direct = createFalUpstream({ credentials: createFalCredentials(config.falKey), endpoints, pool, streamPool, policy, events })
   const polls = createCachedReader(direct, {
     ...config.pollCache,
     redis: fastify.redis,
     onRedisError: (error) => { fastify.log.warn({ err: error }, 'poll cache: redis unreachable, using this node\'s memory') }
   })
-  fastify.decorate('upstream', { fal: { ...direct, ...polls }, endpoints, pool, streamPool, breakers })
+  fastify.decorate('upstream', { fal: { ...direct, ...polls }, endpoints, pool, streamPool, breakers, onCall: events.onCall })
   fastify.addHook('onClose', async () => {
     breakers.shutdown()
     await Promise.all([pool.close(), streamPool.close()])
