@@ -110,7 +110,7 @@ t.test('every attempt at fal is a call: a status poll retried after fal\'s 503 c
   t.equal(calls('server_error'), 1, 'the first attempt, answered 503')
   t.equal(calls('ok'), 1, 'the retry')
   t.equal(value(samples, `fal_gateway_upstream_request_duration_seconds_count{model="${ILLUSION}",operation="status",outcome="ok"}`), 1, 'each timed')
-  t.equal(value(samples, `fal_gateway_upstream_requests_total{model="other",operation="status",outcome="ok"}`), 0, 'labelled by the model, not as other')
+  t.equal(value(samples, 'fal_gateway_upstream_requests_total{model="other",operation="status",outcome="ok"}'), 0, 'labelled by the model, not as other')
 })
 
 t.test('log lines of a request carry its id, the client id and fal\'s request id', async t => {
