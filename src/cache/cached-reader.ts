@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis/redis-client.js'
 import type { Departure } from '../upstream/departure.js'
 import type { FalJson, FalUpstream } from '../upstream/fal-upstream.js'
-import { ByteBoundedCache } from './byte-bounded-cache.js'
+import { ByteBoundedCache, utf16Bytes } from './byte-bounded-cache.js'
 import { createSingleFlight } from './single-flight.js'
 
 export interface PollCacheOptions {
@@ -18,6 +18,12 @@ export interface PollCacheOptions {
 
 const REDIS_PREFIX = 'falgw:cache:'
 
+/** An answer in this node's memory, with what its text would cost there. */
+interface KeptAnswer {
+  answer: FalJson
+  bytes: number
+}
+
 /** The polls this cache answers. */
 export type FalPolls = Pick<FalUpstream, 'status' | 'result'>
 
@@ -28,30 +34,35 @@ export type FalPolls = Pick<FalUpstream, 'status' | 'result'>
  * for a short freshness window. Only 200/202 answers are cached; failures never are.
  */
 export function createCachedReader (reader: FalPolls, options: PollCacheOptions): FalPolls {
-  const memory = new ByteBoundedCache(options.maxBytes)
+  // Answers are kept parsed (and frozen, since every hit shares them): a hit costs no JSON.parse.
+  const memory = new ByteBoundedCache<KeptAnswer>(options.maxBytes, kept => kept.bytes)
   const shared = createSingleFlight<FalJson>()
   const enabled = options.maxBytes > 0
 
-  async function recall (key: string): Promise<FalJson | undefined> {
-    let text = memory.get(key)
-    if (text === undefined && options.redis !== undefined) {
-      text = await options.redis.get(REDIS_PREFIX + key).catch((error: unknown) => {
-        options.onRedisError?.(error)
-        return null
-      }) ?? undefined
-      if (text !== undefined) memory.set(key, text, options.completedTtlMs)
-    }
-    return text === undefined ? undefined : JSON.parse(text) as FalJson
+  function keep (key: string, answer: FalJson, text: string, ttlMs: number): FalJson {
+    const frozen = deepFreeze(answer)
+    memory.set(key, { answer: frozen, bytes: utf16Bytes(text) }, ttlMs)
+    return frozen
   }
 
-  function remember (key: string, answer: FalJson, completed: boolean): void {
+  async function recall (key: string): Promise<FalJson | undefined> {
+    const kept = memory.get(key)
+    if (kept !== undefined || options.redis === undefined) return kept?.answer
+    const text = await options.redis.get(REDIS_PREFIX + key).catch((error: unknown) => {
+      options.onRedisError?.(error)
+      return null
+    })
+    return text === null ? undefined : keep(key, JSON.parse(text) as FalJson, text, options.completedTtlMs)
+  }
+
+  function remember (key: string, answer: FalJson, completed: boolean): FalJson {
     const ttl = completed ? options.completedTtlMs : options.pendingFreshMs
-    if (!enabled || ttl <= 0) return
+    if (!enabled || ttl <= 0) return answer
     const text = JSON.stringify(answer)
-    memory.set(key, text, ttl)
     if (completed && options.redis !== undefined) {
       options.redis.set(REDIS_PREFIX + key, text, 'PX', ttl).catch((error: unknown) => options.onRedisError?.(error))
     }
+    return keep(key, answer, text, ttl)
   }
 
   async function cached (
@@ -67,8 +78,7 @@ export function createCachedReader (reader: FalPolls, options: PollCacheOptions)
         if (hit !== undefined) return hit
       }
       const answer = await fetch(sharedSignal)
-      remember(key, answer, isCompleted(answer))
-      return answer
+      return remember(key, answer, isCompleted(answer))
     }, signal)
   }
 
@@ -84,4 +94,13 @@ export function createCachedReader (reader: FalPolls, options: PollCacheOptions)
 
 function isCompletedStatus (answer: FalJson): boolean {
   return answer.statusCode === 200 && (answer.body as { status?: unknown }).status === 'COMPLETED'
+}
+
+/** Freezes `value` and everything in it, so a cached answer shared by many polls cannot be changed by one. */
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const inner of Object.values(value)) deepFreeze(inner)
+  }
+  return value
 }

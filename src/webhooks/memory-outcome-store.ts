@@ -1,4 +1,4 @@
-import { ByteBoundedCache } from '../cache/byte-bounded-cache.js'
+import { ByteBoundedCache, utf16Bytes } from '../cache/byte-bounded-cache.js'
 import { withoutBody, type JobOutcome, type OutcomeStore } from './outcome-store.js'
 import { OutcomeWaiters } from './outcome-waiters.js'
 
@@ -14,7 +14,7 @@ const MAX_SEEN = 100_000
 
 /** One replica's outcomes, for a gateway without Redis. */
 export function createMemoryOutcomeStore (bounds: OutcomeBounds): OutcomeStore {
-  const outcomes = new ByteBoundedCache(bounds.maxBytes)
+  const outcomes = new ByteBoundedCache<string>(bounds.maxBytes, utf16Bytes)
   const seen = new Map<string, number>()
   const waiters = new OutcomeWaiters()
 

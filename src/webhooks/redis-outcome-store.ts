@@ -1,5 +1,5 @@
 import type { RedisConnection } from '../redis/redis-client.js'
-import { ByteBoundedCache } from '../cache/byte-bounded-cache.js'
+import { ByteBoundedCache, utf16Bytes } from '../cache/byte-bounded-cache.js'
 import { StoreUnavailable } from '../errors/gateway-errors.js'
 import { fits, type OutcomeBounds } from './memory-outcome-store.js'
 import { withoutBody, type JobOutcome, type OutcomeStore, type RecordVerdict } from './outcome-store.js'
@@ -43,7 +43,7 @@ export function createRedisOutcomeStore ({ client, subscriber, bounds, prefix = 
   const channel = `${prefix}outcomes`
   const outcomeKey = (requestId: string): string => `${prefix}outcome:{${requestId}}`
   const seenKey = (requestId: string, timestamp: string): string => `${prefix}outcome:{${requestId}}:seen:${timestamp}`
-  const local = new ByteBoundedCache(bounds.maxBytes)
+  const local = new ByteBoundedCache<string>(bounds.maxBytes, utf16Bytes)
   const waiters = new OutcomeWaiters()
   const keepLocally = (outcome: JobOutcome): void => { local.set(outcome.requestId, JSON.stringify(outcome), bounds.ttlMs) }
 

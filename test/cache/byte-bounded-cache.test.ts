@@ -1,8 +1,8 @@
 import t from 'tap'
-import { ByteBoundedCache } from '../../src/cache/byte-bounded-cache.js'
+import { ByteBoundedCache, utf16Bytes } from '../../src/cache/byte-bounded-cache.js'
 
 t.test('never holds more bytes than its bound, evicting the least recently used', async t => {
-  const cache = new ByteBoundedCache(10_000)
+  const cache = new ByteBoundedCache<string>(10_000, utf16Bytes)
   const value = 'x'.repeat(1000)
   for (let i = 0; i < 50; i++) {
     cache.set(`k${i}`, value, 60_000)
@@ -14,7 +14,7 @@ t.test('never holds more bytes than its bound, evicting the least recently used'
 })
 
 t.test('a read keeps an entry alive against eviction', async t => {
-  const cache = new ByteBoundedCache(3 * (2 * 1002 + 64))
+  const cache = new ByteBoundedCache<string>(3 * (2 * 1002 + 64), utf16Bytes)
   cache.set('a', 'x'.repeat(1000), 60_000)
   cache.set('b', 'x'.repeat(1000), 60_000)
   cache.set('c', 'x'.repeat(1000), 60_000)
@@ -25,7 +25,7 @@ t.test('a read keeps an entry alive against eviction', async t => {
 })
 
 t.test('entries expire and values larger than the bound are not stored', async t => {
-  const cache = new ByteBoundedCache(1000)
+  const cache = new ByteBoundedCache<string>(1000, utf16Bytes)
   cache.set('short', 'v', 100, 0)
   t.equal(cache.get('short', 50), 'v')
   t.equal(cache.get('short', 100), undefined, 'expired at its deadline')
