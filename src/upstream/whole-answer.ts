@@ -14,25 +14,34 @@ export interface WholeAnswer {
  * undici's `request` wraps every answer in a Readable stream and an AsyncResource, and
  * `body.text()` then reads it back through the stream's ticks and promises: on a poll of a few
  * hundred bytes that machinery costs more CPU than the bytes (BENCHMARKS.md). The dispatch
- * handler is undici's own lower-level API for this; the caller's departure aborts the call.
+ * handler is undici's own lower-level API for this.
+ *
+ * The caller's departure (its deadline, or the client leaving) ends the call at once, even while
+ * the request still waits for a free connection: it is answered then, and aborted as soon as
+ * undici starts it.
  */
 export class WholeAnswerReader implements Dispatcher.DispatchHandler {
   #statusCode = 0
   #headers: IncomingHttpHeaders = {}
   #chunks: Buffer[] = []
   #controller: Dispatcher.DispatchController | undefined
+  #settled = false
   readonly #signal: Departure
   readonly #done: (error: unknown, answer?: WholeAnswer) => void
-  readonly #abort = (): void => { this.#controller?.abort(this.#signal.reason as Error) }
+  readonly #abort = (): void => {
+    if (this.#controller === undefined) this.#settle(this.#signal.reason)
+    else this.#controller.abort(this.#signal.reason as Error)
+  }
 
+  /** `signal` must not have departed yet. */
   constructor (signal: Departure, done: (error: unknown, answer?: WholeAnswer) => void) {
     this.#signal = signal
     this.#done = done
+    signal.addEventListener('abort', this.#abort)
   }
 
   onRequestStart (controller: Dispatcher.DispatchController): void {
     // Called again when undici retries an idempotent request on a fresh connection.
-    if (this.#controller === undefined) this.#signal.addEventListener('abort', this.#abort)
     this.#controller = controller
     if (this.#signal.aborted) controller.abort(this.#signal.reason as Error)
   }
@@ -48,14 +57,20 @@ export class WholeAnswerReader implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd (): void {
-    this.#signal.removeEventListener('abort', this.#abort)
     const chunks = this.#chunks
     const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
-    this.#done(null, { statusCode: this.#statusCode, headers: this.#headers, text })
+    this.#settle(null, { statusCode: this.#statusCode, headers: this.#headers, text })
   }
 
   onResponseError (_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#settle(error)
+  }
+
+  /** Answers the caller once: a departure may already have answered it. */
+  #settle (error: unknown, answer?: WholeAnswer): void {
+    if (this.#settled) return
+    this.#settled = true
     this.#signal.removeEventListener('abort', this.#abort)
-    this.#done(error)
+    this.#done(error, answer)
   }
 }
