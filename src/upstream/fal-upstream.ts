@@ -10,6 +10,7 @@ import { FalFailure, failureOfThrown } from './fal-failure.js'
 import {
   falAddressOf,
   type CancelTarget,
+  type FalTarget,
   type ResultTarget,
   type RunTarget,
   type StatusTarget,
@@ -116,7 +117,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
   })
 
   async function readJson (target: StatusTarget | ResultTarget, signal: Deadline): Promise<FalJson> {
-    const answer = await events.watch(target.operation, target.appId, () => transport.requestWhole(falAddressOf(target), signal))
+    const answer = await events.watch(target.operation, modelOf(target), () => transport.requestWhole(falAddressOf(target), signal))
     return { statusCode: answer.statusCode, body: transport.parseSuccess(answer.text) }
   }
 
@@ -142,7 +143,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
       return await policy('submit', call.signal, async signal => {
         try {
           // With JSON input the client makes exactly one call: no files of the input to upload first.
-          return accepted(await events.watch('submit', target.endpointId, () => client.queue.submit(target.endpointId, {
+          return accepted(await events.watch('submit', modelOf(target), () => client.queue.submit(target.endpointId, {
             input: call.input,
             webhookUrl: target.webhookUrl,
             headers: call.jobHeaders,
@@ -159,7 +160,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
     async cancel (target, signal) {
       await policy('cancel', signal, async deadline => {
         try {
-          await events.watch('cancel', target.appId, () => client.queue.cancel(target.appId, { requestId: target.requestId, abortSignal: deadline.abortSignal }))
+          await events.watch('cancel', modelOf(target), () => client.queue.cancel(target.appId, { requestId: target.requestId, abortSignal: deadline.abortSignal }))
         } catch (error) {
           throw failureOfThrown(error, deadline)
         }
@@ -176,7 +177,7 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
 
     async openStatusStream (target, signal) {
       return await policy('stream', signal, async deadline => {
-        const response = await events.watch('stream', target.appId, () => streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline))
+        const response = await events.watch('stream', modelOf(target), () => streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream' }, deadline))
         if (response.statusCode !== 200 || !String(response.headers['content-type']).startsWith('text/event-stream')) {
           await response.body.dump().catch(() => {})
           throw new FalFailure({ kind: 'malformed' }, { excerpt: credentials.excerpt(`a ${response.statusCode} answer of type ${String(response.headers['content-type'])} to a status stream`) })
@@ -190,18 +191,21 @@ export function createFalUpstream ({ credentials, endpoints, pool, streamPool, p
     async openRunStream (target, call) {
       // Long-lived like a status stream, so on the streams' pool: polls and submits keep theirs.
       return await policy('run-stream', call.signal, async deadline => {
-        const response = await events.watch('run-stream', target.endpointId, () => streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream', jobHeaders: call.jobHeaders, body: call.body }, deadline))
+        const response = await events.watch('run-stream', modelOf(target), () => streams.requestStream({ ...falAddressOf(target), accept: 'text/event-stream', jobHeaders: call.jobHeaders, body: call.body }, deadline))
         return { headers: response.headers, events: response.body }
       })
     }
   }
 }
 
-/** The model a call is about, as metrics label it: a storage upload is about none. */
-function modelOf (target: SubmitTarget | CancelTarget | UploadTarget | RunTarget): string {
+/**
+ * The model a call is about, as metrics label it: the endpoint a submit or run names, the app
+ * of a request (fal addresses those by app id), none for a storage upload.
+ */
+function modelOf (target: FalTarget): string {
   switch (target.operation) {
     case 'submit': case 'run': return target.endpointId
-    case 'cancel': return target.appId
+    case 'status': case 'stream': case 'result': case 'cancel': return target.appId
     case 'upload': return 'storage'
   }
 }

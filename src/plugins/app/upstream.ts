@@ -7,7 +7,7 @@ import { createCallEvents, type CallEvents } from '../../upstream/call-events.js
 import { createCallPolicy } from '../../upstream/call-policy.js'
 import { createConnectionPool, createStreamPool } from '../../upstream/connection-pool.js'
 import { createFalCredentials } from '../../upstream/fal-credentials.js'
-import { createFalEndpoints, type FalEndpoints } from '../../upstream/fal-endpoints.js'
+import { createFalEndpoints } from '../../upstream/fal-endpoints.js'
 import { createFalUpstream, type FalUpstream } from '../../upstream/fal-upstream.js'
 
 declare module 'fastify' {
@@ -15,8 +15,6 @@ declare module 'fastify' {
     upstream: {
       /** Every call to fal; status and result polls coalesced and cached. */
       fal: FalUpstream
-      /** fal's hosts as configured (the emulator's in development), for metrics. */
-      endpoints: FalEndpoints
       /** The connection pool, for observation only: calls go through `fal`. */
       pool: Agent
       /** The status streams' own pool, for observation only. */
@@ -48,7 +46,7 @@ export default fp<{ config: Config }>(async function upstream (fastify, { config
     redis: fastify.redis,
     onRedisError: (error) => { fastify.log.warn({ err: error }, 'poll cache: redis unreachable, using this node\'s memory') }
   })
-  fastify.decorate('upstream', { fal: { ...direct, ...polls }, endpoints, pool, streamPool, breakers, onCall: events.onCall })
+  fastify.decorate('upstream', { fal: { ...direct, ...polls }, pool, streamPool, breakers, onCall: events.onCall })
   fastify.addHook('onClose', async () => {
     breakers.shutdown()
     await Promise.all([pool.close(), streamPool.close()])
