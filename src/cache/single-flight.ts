@@ -18,6 +18,8 @@ export function createSingleFlight<T> () {
   const inFlight = new Map<string, Flight<T>>()
 
   return function shared (key: string, run: (departure: Departure) => Promise<T>, caller?: Departure): Promise<T> {
+    // A caller already gone would never be told to leave: it neither starts a call nor joins one.
+    if (caller?.aborted === true) return Promise.reject(caller.reason)
     let flight = inFlight.get(key)
     if (flight === undefined) {
       const departure = new ManualDeparture()

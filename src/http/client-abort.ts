@@ -8,8 +8,13 @@ import { ManualDeparture, type Departure } from '../upstream/departure.js'
  */
 export function abortWhenClientLeaves (reply: FastifyReply): Departure {
   const departure = new ManualDeparture()
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) departure.depart(new ClientClosedRequest())
-  })
+  // A client that left earlier (while its request waited on admission or Redis) fired `close`
+  // before anyone listened: the departure starts departed, so nothing is sent to fal for it.
+  if (reply.raw.destroyed && !reply.raw.writableFinished) departure.depart(new ClientClosedRequest())
+  else {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) departure.depart(new ClientClosedRequest())
+    })
+  }
   return departure
 }

@@ -144,6 +144,8 @@ export function createStatusStreamHub ({ open, outcome, maxListenerLagBytes = DE
      * failed. `lifetime` ends this listener alone (its readable is destroyed).
      */
     async listen (target: StreamTarget, lifetime: Departure): Promise<Readable> {
+      // Gone before it asked (while admitted, say): it neither opens fal's stream nor joins one.
+      if (lifetime.aborted) throw lifetime.reason
       const key = `${target.appId}\n${target.requestId.toLowerCase()}\n${target.logs ? 1 : 0}`
       let channel = channels.get(key)
       if (channel === undefined) {

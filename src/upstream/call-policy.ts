@@ -22,6 +22,8 @@ const STREAMS = new Set<UpstreamOperation>(['stream', 'run-stream'])
  */
 export function createCallPolicy ({ timeouts, retry, breakers }: CallPolicyOptions) {
   return async function call<T> (operation: UpstreamOperation, signal: Departure | undefined, attempt: (deadline: Deadline) => Promise<T>): Promise<T> {
+    // Nobody waits for this call any more: it is not made, and fal and the breaker see nothing.
+    if (signal?.aborted === true) throw signal.reason
     const timeoutMs = timeouts[operation]
     const deadline = new Deadline(timeoutMs, signal)
     if (STREAMS.has(operation)) {

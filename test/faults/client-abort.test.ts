@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { TestGateway } from '../helpers/gateway.js'
-import { ILLUSION } from '../routes/queue/queue-client.js'
-import { FAL_OPERATION, ownedRequest, startFaultGateway, type Call } from './fault-client.js'
+import { ILLUSION, illusionInput } from '../routes/queue/queue-client.js'
+import { startRedisServer } from '../helpers/redis-server.js'
+import { FAL_OPERATION, ownedRequest, perform, startFaultGateway, type Call } from './fault-client.js'
+import { startTcpProxy } from './tcp-proxy.js'
 
 /** Waits (bounded) for `check`, so a broken gateway fails the test instead of hanging it. */
 async function eventually (check: () => boolean | Promise<boolean>, maxMs = 20_000): Promise<boolean> {
@@ -14,10 +16,14 @@ async function eventually (check: () => boolean | Promise<boolean>, maxMs = 20_0
   return false
 }
 
-async function emulatorConnections (gateway: TestGateway): Promise<number> {
+async function connectionsOf (server: TestGateway['app']['server']): Promise<number> {
   return await new Promise((resolve, reject) => {
-    gateway.emulator.app.server.getConnections((error, count) => { error === null ? resolve(count) : reject(error) })
+    server.getConnections((error, count) => { error === null ? resolve(count) : reject(error) })
   })
+}
+
+async function emulatorConnections (gateway: TestGateway): Promise<number> {
+  return await connectionsOf(gateway.emulator.app.server)
 }
 
 /** Requests running on both of the gateway's pools to fal: calls', and status streams'. */
@@ -58,3 +64,58 @@ t.test('a client that leaves mid-call takes its call to fal with it', async t =>
     gateway.emulator.faults.clear()
   }
 })
+
+// Each of these waits on Redis for its rate count before anything else: a client can leave then.
+const LEFT_DURING_ADMISSION: Call[] = ['status', 'result', 'cancel', 'stream', 'proxy-status', 'submit', 'proxy-submit']
+
+t.test('a client that leaves while its request waits on admission sends nothing to fal', async t => {
+  const redis = await startRedisServer()
+  const redisLink = await startTcpProxy(redis.port)
+  t.teardown(async () => {
+    await redisLink.close()
+    await redis.stop()
+  })
+  // Redis may stall for the whole test without a command timing out: only the client leaves.
+  const gateway = await startFaultGateway(t, { REDIS_URL: redisLink.url, REDIS_FAIL_MODE: 'closed', REDIS_COMMAND_TIMEOUT_MS: '60000', UPSTREAM_TIMEOUT_MS: '30000' })
+  let requestId: string | undefined
+  for (let i = 0; i < 50 && requestId === undefined; i++) {
+    requestId = await ownedRequest(gateway).catch(async () => { await sleep(100); return undefined })
+  }
+  if (requestId === undefined) throw new Error('the gateway never reached Redis')
+  const owned = requestId
+
+  for (const call of LEFT_DURING_ADMISSION) {
+    gateway.emulator.resetCalls()
+    const arrivedBefore = gateway.arrived.length
+    const connectionsBefore = await connectionsOf(gateway.app.server)
+    redisLink.pause()
+    const client = new AbortController()
+    const pending = leaveDuring(gateway, call, owned, client.signal)
+    t.ok(await eventually(() => gateway.arrived.length > arrivedBefore), `${call}: the gateway took the request in`)
+    client.abort()
+    t.match(await pending, { name: 'AbortError' }, `${call}: the client gave up`)
+    t.ok(await eventually(async () => await connectionsOf(gateway.app.server) <= connectionsBefore), `${call}: the gateway saw the client leave`)
+    redisLink.resume()
+    // Redis answers in order: once a later poll is answered, the gone client's admission has been.
+    const fence = await perform(gateway, 'status', owned)
+    t.equal(fence.status, 202, `${call}: a later poll is answered normally`)
+    const expected = FAL_OPERATION[call] === 'status' ? 1 : 0
+    t.equal(gateway.emulator.callsOf(FAL_OPERATION[call]).length, expected, `${call}: fal received nothing for the client that left`)
+  }
+})
+
+/** `call` made with `signal`, never read: it resolves with how the client's side ended. */
+async function leaveDuring (gateway: TestGateway, call: Call, requestId: string, signal: AbortSignal): Promise<unknown> {
+  const queueTarget = `https://queue.fal.run/${ILLUSION}`
+  const body = JSON.stringify(illusionInput)
+  const init: RequestInit = ((): RequestInit => {
+    switch (call) {
+      case 'submit': return { method: 'POST', body, headers: { 'content-type': 'application/json' } }
+      case 'proxy-submit': return { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-fal-target-url': queueTarget } }
+      case 'proxy-status': return { headers: { 'x-fal-target-url': `${queueTarget}/requests/${requestId}/status` } }
+      default: return PATHS[call as keyof typeof PATHS](requestId).init
+    }
+  })()
+  const path = call === 'submit' ? `/queue/${ILLUSION}` : call.startsWith('proxy-') ? '/api/fal/proxy' : PATHS[call as keyof typeof PATHS](requestId).path
+  return await fetch(gateway.url + path, { ...init, signal }).catch((error: unknown) => error)
+}
