@@ -77,6 +77,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       endpointId: target.endpointId,
       input: request.body as Record<string, unknown>,
       variant: { route: 'proxy', webhook: target.webhook ?? null },
+      sentBy: 'submit',
       send: async () => {
         // No client signal: a submit that has left is the client's job whatever the client does.
         const relayed = await fal.relay({ operation: 'submit', endpointId: target.endpointId, webhookUrl }, { body: JSON.stringify(request.body), jobHeaders: falHeadersOf(request.headers) })
@@ -105,6 +106,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       endpointId: target.endpointId,
       input: request.body as Record<string, unknown>,
       variant: { route: 'run' },
+      sentBy: 'run',
       send: async () => {
         // No client signal: a run that has left is the client's job whatever the client does.
         const relayed = await fal.relay(target, { body: JSON.stringify(request.body), jobHeaders: falHeadersOf(request.headers) })
@@ -130,6 +132,7 @@ const proxyRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     const { requestId } = await fastify.jobs.submit(request, reply, {
       endpointId: target.endpointId,
       input: request.body as Record<string, unknown>,
+      sentBy: 'run',
       send: async () => {
         opened.stream = await fal.openRunStream(target, { body: JSON.stringify(request.body), jobHeaders: falHeadersOf(request.headers), signal: lifetime })
         return { requestId: requestIdOf(opened.stream.headers['x-fal-request-id']), answer: { statusCode: 200, contentType: 'text/event-stream', body: '' } }

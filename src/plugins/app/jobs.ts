@@ -28,6 +28,11 @@ export interface SubmitOrder {
   /** Whatever else makes this a different request for the same key (the route, the webhook). */
   variant?: unknown
   /**
+   * The call to fal that sends it: a queue submit, answered at once, or a run, answered with the
+   * output. Its deadline is how long the job slot stays reserved before fal's answer confirms it.
+   */
+  sentBy: 'submit' | 'run'
+  /**
    * Sends the job to fal, once. The client leaving must not abort it: a job that has left is the
    * client's. Resolves with fal's request id and the answer the client gets (and its key replays).
    */
@@ -68,6 +73,7 @@ declare module 'fastify' {
   }
 }
 
+/** A reserved slot outlives its call's deadline by this, so it never expires while fal may still answer. */
 const SUBMIT_MARGIN_MS = 5_000
 /** Finished jobs this node remembers having released, oldest forgotten first. */
 const RELEASED_REMEMBERED = 10_000
@@ -181,7 +187,7 @@ export default fp<{ config: Config }>(async function jobs (fastify, { config }) 
         reservationId,
         maxInFlight: request.tier.maxInFlight,
         dailyQuota: request.tier.dailySubmitQuota,
-        ttlMs: config.upstreamTimeouts.submit + SUBMIT_MARGIN_MS
+        ttlMs: config.upstreamTimeouts[order.sentBy] + SUBMIT_MARGIN_MS
       }).catch(async (error: unknown) => {
         await giveBackMoney()
         throw error

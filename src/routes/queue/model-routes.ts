@@ -56,6 +56,7 @@ const modelRoutes: FastifyPluginAsyncTypebox<{ endpoint: CatalogEndpoint, config
       endpointId: endpoint.id,
       input,
       variant: { route: 'queue', webhook: request.query.fal_webhook ?? null },
+      sentBy: 'submit',
       send: async () => {
         // No client signal: a submit that has left is the client's job whatever the client does.
         const submitted = await fal.submit({ operation: 'submit', endpointId: endpoint.id, webhookUrl }, { input, jobHeaders: falHeadersOf(request.headers) })

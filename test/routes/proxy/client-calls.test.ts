@@ -87,6 +87,23 @@ t.test('a running fal.run holds a job slot, and gives it back when it answers', 
   t.equal(gateway.emulator.callsOf('run').length, 2, 'the refused run never reached fal')
 })
 
+t.test('a fal.run that runs past the queue submit deadline still holds its job slot', async t => {
+  const submitDeadlineMs = 200
+  const { fal, gateway, proxyUrl } = await clientThroughGateway(t, { MAX_IN_FLIGHT: '1', UPSTREAM_TIMEOUT_SUBMIT_MS: String(submitDeadlineMs), UPSTREAM_TIMEOUT_RUN_MS: '120000' })
+  gateway.emulator.jobs.hold({ phase: 'IN_PROGRESS' })
+  const first = fal.run(LAYER, { input: layerInput })
+  await until(() => gateway.emulator.jobs.holds.jobs.length === 1, 'the first run to be held')
+  // Past the submit deadline and the 5 s margin a queue submit's unconfirmed slot is kept for.
+  await new Promise(resolve => setTimeout(resolve, submitDeadlineMs + 5_000 + 1_000))
+
+  const second = await proxied(proxyUrl, `https://fal.run/${LAYER}`, layerInput)
+  t.equal(second.status, 429, 'the run still counts against MAX_IN_FLIGHT')
+  t.match(await second.json(), { code: 'CONCURRENCY_LIMIT' })
+  gateway.emulator.jobs.release()
+  t.match((await first).data, { image: { url: String } }, 'the long run answers')
+  t.equal(gateway.emulator.callsOf('run').length, 1, 'the refused run never reached fal')
+})
+
 t.test('fal.run draws from the submit budget', async t => {
   const { fal, proxyUrl } = await clientThroughGateway(t, { RATE_LIMIT_SUBMIT_MAX: '1' })
   await fal.run(LAYER, { input: layerInput })
