@@ -82,6 +82,7 @@ export const EnvSchema = Type.Object({
   POLL_COMPLETED_TTL_MS: Type.Integer({ minimum: 0, default: 3600_000 }),
   STREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 15 * 60_000 }),
   MAX_STREAMS_PER_CLIENT: Type.Integer({ minimum: 1, default: 32 }),
+  MAX_STREAMS_PER_NODE: Type.Integer({ minimum: 1, default: 10_000 }),
   UPSTREAM_STREAM_CONNECTIONS: Type.Integer({ minimum: 1, default: 1024 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 60_000 }),
@@ -192,7 +193,7 @@ export interface Config {
    * Status streams (typed, proxy, `/events`) one client may hold open on one node, and the
    * connections to fal kept for streams apart from polls and submits (one per watched job).
    */
-  streams: { maxPerClient: number, upstreamConnections: number }
+  streams: { maxPerClient: number, maxPerNode: number, upstreamConnections: number }
   /** How long in-flight requests and streams get to finish after SIGTERM. */
   shutdownGraceMs: number
   /**
@@ -445,7 +446,7 @@ export function loadConfig (environment: Record<string, string | undefined>): Co
       completedTtlMs: valid.POLL_COMPLETED_TTL_MS
     },
     streamTimeoutMs: valid.STREAM_TIMEOUT_MS,
-    streams: { maxPerClient: valid.MAX_STREAMS_PER_CLIENT, upstreamConnections: valid.UPSTREAM_STREAM_CONNECTIONS },
+    streams: { maxPerClient: valid.MAX_STREAMS_PER_CLIENT, maxPerNode: valid.MAX_STREAMS_PER_NODE, upstreamConnections: valid.UPSTREAM_STREAM_CONNECTIONS },
     shutdownGraceMs: valid.SHUTDOWN_GRACE_MS,
     server: {
       requestTimeoutMs: valid.REQUEST_TIMEOUT_MS,

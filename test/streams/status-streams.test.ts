@@ -52,6 +52,37 @@ t.test('300 status streams from one client leave another client\'s poll and subm
   t.equal(gateway.emulator.callsOf('stream').length, 10, 'one stream from fal per job, whatever the number of listeners')
 })
 
+t.test('a node holds at most MAX_STREAMS_PER_NODE streams of all clients together, and takes another once one closes', async t => {
+  const gateway = await startGateway(t, { env: { TRUST_PROXY: '127.0.0.1/32', MAX_STREAMS_PER_NODE: '3' }, emulator: { queueMs: 600_000 } })
+  const abuserJob = await submitAs(gateway, ABUSER)
+  const victimJob = await submitAs(gateway, VICTIM)
+  const unwatchedJob = await submitAs(gateway, VICTIM)
+  const hangUp = new AbortController()
+  t.teardown(() => { hangUp.abort() })
+  const held = [
+    await openStream(gateway, 'typed', abuserJob, ABUSER, hangUp.signal),
+    await openStream(gateway, 'proxy', abuserJob, ABUSER, hangUp.signal),
+    await openStream(gateway, 'typed', victimJob, VICTIM, hangUp.signal)
+  ]
+  t.same(held.map(stream => stream.status), [200, 200, 200], 'two clients, each well within MAX_STREAMS_PER_CLIENT, hold three streams')
+
+  const refused = await openStream(gateway, 'proxy', unwatchedJob, VICTIM, hangUp.signal)
+  t.equal(refused.status, 503, 'a fourth stream on the node is refused')
+  t.equal(JSON.parse(await refused.ended).code, 'OVERLOADED')
+  t.ok(Number(refused.headers.get('retry-after')) > 0, 'with Retry-After')
+  t.equal(gateway.emulator.callsOf('stream').length, 2, 'fal was not asked for the refused stream\'s job')
+
+  held[0]?.close()
+  let next: OpenStream | undefined
+  // The gateway learns of the hang-up asynchronously: a stream is refused until then.
+  await until(async () => {
+    next?.close()
+    next = await openStream(gateway, 'proxy', victimJob, VICTIM, hangUp.signal)
+    return next.status === 200
+  }, 'a stream once one of the three has closed')
+  t.equal(next?.status, 200, 'a closed stream gives its place back')
+})
+
 t.test('listeners of one job share one upstream stream on both routes; all end at completion; a late one starts from the latest status', async t => {
   const gateway = await startGateway(t, { env: { MAX_STREAMS_PER_CLIENT: '100' } })
   gateway.emulator.jobs.hold({ phase: 'IN_QUEUE' })
