@@ -11,6 +11,8 @@ import { ILLUSION, illusionInput } from '../routes/queue/queue-client.js'
 const GRACE_MS = 5000
 const POLLS = 50
 const STREAMS = 5
+/** How a request sent after SIGTERM may fail without an answer: refused, or reset or ended as an idle connection. */
+const NEVER_SERVED = ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET']
 
 interface StreamEnd { ok: boolean, text: string, error?: string }
 
@@ -135,7 +137,9 @@ t.test('SIGTERM with 50 polls and 5 status streams in flight: all finish, later 
     async response => ({ status: response.status, body: await response.text() }),
     (error: Error) => ({ status: 0, body: String((error.cause as { code?: string } | undefined)?.code ?? error.message) })
   )
-  if (late.status === 0) t.equal(late.body, 'ECONNREFUSED', 'a request after SIGTERM finds the port closed')
+  // Refused by a closed port, or, when it reached the listener's backlog just as it closed, reset
+  // (or ended) with the server's idle connections unanswered: either way it was never served.
+  if (late.status === 0) t.ok(NEVER_SERVED.includes(late.body), `a request after SIGTERM is never served (${late.body})`)
   else t.match({ status: late.status, body: JSON.parse(late.body) }, { status: 503, body: { code: 'SHUTTING_DOWN' } }, 'a request after SIGTERM gets 503')
 
   emulator.faults.clear()
