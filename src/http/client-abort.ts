@@ -8,13 +8,20 @@ import { ManualDeparture, type Departure } from '../upstream/departure.js'
  */
 export function abortWhenClientLeaves (reply: FastifyReply): Departure {
   const departure = new ManualDeparture()
-  // A client that left earlier (while its request waited on admission or Redis) fired `close`
-  // before anyone listened: the departure starts departed, so nothing is sent to fal for it.
-  if (reply.raw.destroyed && !reply.raw.writableFinished) departure.depart(new ClientClosedRequest())
+  // Its `close` fired before anyone listened: the departure starts departed, so nothing is sent to fal for it.
+  if (clientHasLeft(reply)) departure.depart(new ClientClosedRequest())
   else {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) departure.depart(new ClientClosedRequest())
     })
   }
   return departure
+}
+
+/**
+ * The client went away before its answer, perhaps while its request waited on admission or
+ * Redis: its `close` has fired already, so a listener added now would never be called.
+ */
+export function clientHasLeft (reply: FastifyReply): boolean {
+  return reply.raw.destroyed && !reply.raw.writableFinished
 }

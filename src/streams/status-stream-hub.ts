@@ -144,7 +144,7 @@ export function createStatusStreamHub ({ open, outcome, maxListenerLagBytes = DE
      * failed. `lifetime` ends this listener alone (its readable is destroyed).
      */
     async listen (target: StreamTarget, lifetime: Departure): Promise<Readable> {
-      // Gone before it asked (while admitted, say): it neither opens fal's stream nor joins one.
+      // A lifetime already over would never end its listener: it neither opens fal's stream nor joins one.
       if (lifetime.aborted) throw lifetime.reason
       const key = `${target.appId}\n${target.requestId.toLowerCase()}\n${target.logs ? 1 : 0}`
       let channel = channels.get(key)

@@ -68,7 +68,7 @@ t.test('a client that leaves mid-call takes its call to fal with it', async t =>
 // Each of these waits on Redis for its rate count before anything else: a client can leave then.
 const LEFT_DURING_ADMISSION: Call[] = ['status', 'result', 'cancel', 'stream', 'proxy-status', 'submit', 'proxy-submit']
 
-t.test('a client that leaves while its request waits on admission sends nothing to fal', async t => {
+t.test('a client that leaves while its request waits on admission sends nothing to fal and holds no stream slot', async t => {
   const redis = await startRedisServer()
   const redisLink = await startTcpProxy(redis.port)
   t.teardown(async () => {
@@ -105,6 +105,7 @@ t.test('a client that leaves while its request waits on admission sends nothing 
     // A submit has no request id yet when it reaches fal; the fence sends none.
     const sent = gateway.emulator.callsOf(FAL_OPERATION[call]).filter(sent => FAL_OPERATION[call] === 'submit' || sent.requestId === owned)
     t.equal(sent.length, 0, `${call}: fal received nothing for the client that left`)
+    t.same([...gateway.app.streamSlots.held()], [], `${call}: no stream slot is held for the client that left`)
   }
 })
 

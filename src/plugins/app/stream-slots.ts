@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
-import { Overloaded, TooManyStreams } from '../../errors/gateway-errors.js'
+import { ClientClosedRequest, Overloaded, TooManyStreams } from '../../errors/gateway-errors.js'
+import { clientHasLeft } from '../../http/client-abort.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,7 +10,8 @@ declare module 'fastify' {
       /**
        * Holds one of the client's stream slots until the reply closes; throws TooManyStreams
        * (429) when it holds MAX_STREAMS_PER_CLIENT already, and Overloaded (503) when the node
-       * holds MAX_STREAMS_PER_NODE. Every long-lived stream route takes one.
+       * holds MAX_STREAMS_PER_NODE; ClientClosedRequest when the client has already gone. Every
+       * long-lived stream route takes one.
        */
       take: (request: FastifyRequest, reply: FastifyReply) => void
       /** Streams open on this node per client, for observation. */
@@ -35,6 +37,8 @@ export default fp<{ config: Config }>(async function streamSlots (fastify, { con
 
   fastify.decorate('streamSlots', {
     take (request: FastifyRequest, reply: FastifyReply) {
+      // Its slot would be given back on a `close` that has already happened: never, so none is taken.
+      if (clientHasLeft(reply)) throw new ClientClosedRequest()
       const clientId = request.client.id
       const held = open.get(clientId) ?? 0
       if (held >= maxPerClient) throw new TooManyStreams(RETRY_AFTER_S, maxPerClient)
